@@ -1,0 +1,31 @@
+"""Typed models: msgspec Structs whose fields declare columns, relations and projections.
+
+A model is declared once and compiled by an adapter (``loom.core.repository.sqlalchemy``) into a
+table. This package imports only msgspec and the standard library.
+
+Example:
+    >>> from loom.core.model import ColumnField, TimestampedModel
+    >>> class User(TimestampedModel):
+    ...     __tablename__ = "users"
+    ...     id: int = ColumnField(primary_key=True, autoincrement=True)
+    ...     email: str = ColumnField(length=255, unique=True)
+"""
+
+from loom.core.model._base import AuditableModel, BaseModel, ModelMeta, TimestampedModel
+from loom.core.model._fields import ColumnField, OnDelete, Projection, RelationField
+from loom.core.model._info import FieldInfo, ModelInfo, current_actor, model_info
+
+__all__ = [
+    "AuditableModel",
+    "BaseModel",
+    "ColumnField",
+    "FieldInfo",
+    "ModelInfo",
+    "ModelMeta",
+    "OnDelete",
+    "Projection",
+    "RelationField",
+    "TimestampedModel",
+    "current_actor",
+    "model_info",
+]

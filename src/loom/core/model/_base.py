@@ -1,0 +1,93 @@
+"""Model base classes: msgspec Structs with a metaclass that reads field declarations."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any, ClassVar, dataclass_transform
+
+import msgspec
+
+from loom.core.model._fields import ColumnField, ColumnSpec, Projection, RelationSpec
+
+FieldSpec = ColumnSpec | RelationSpec | Projection[Any]
+
+
+@dataclass_transform(kw_only_default=True, field_specifiers=(msgspec.field,))
+class ModelMeta(msgspec.StructMeta):
+    """Metaclass of every model.
+
+    Replaces ``ColumnField`` / ``RelationField`` / ``Projection`` defaults with plain msgspec
+    defaults and records the declarations in ``__loom_fields__``. Models are keyword-only, so
+    fields with and without defaults may come in any order.
+    """
+
+    def __new__(
+        mcls,
+        name: str,
+        bases: tuple[type, ...],
+        namespace: dict[str, Any],
+        **kwargs: Any,
+    ) -> ModelMeta:
+        kwargs.setdefault("kw_only", True)
+        specs: dict[str, FieldSpec] = {}
+        for base in reversed(bases):
+            specs.update(getattr(base, "__loom_fields__", {}))
+        namespace = dict(namespace)
+        for attr, value in list(namespace.items()):
+            if isinstance(value, ColumnSpec):
+                specs[attr] = value
+                if value.default_factory is not None:
+                    namespace[attr] = msgspec.field(default_factory=value.default_factory)
+                elif value.has_default:
+                    namespace[attr] = _struct_default(value.default)
+                elif value.generated or value.nullable:
+                    namespace[attr] = msgspec.UNSET if value.generated else None
+                else:
+                    del namespace[attr]
+            elif isinstance(value, RelationSpec):
+                specs[attr] = value
+                namespace[attr] = msgspec.UNSET
+            elif isinstance(value, Projection):
+                specs[attr] = dataclasses.replace(value, name=attr)
+                namespace[attr] = msgspec.UNSET
+        annotations = namespace.get("__annotations__", {})
+        if annotations and "__annotations__" not in namespace:
+            namespace["__annotations__"] = annotations
+        namespace["__loom_fields__"] = specs
+        namespace["__loom_info__"] = None
+        return super().__new__(mcls, name, bases, namespace, **kwargs)
+
+
+def _struct_default(value: Any) -> Any:
+    if isinstance(value, list | dict | set):
+        return msgspec.field(default_factory=lambda: type(value)(value))
+    return value
+
+
+class BaseModel(msgspec.Struct, metaclass=ModelMeta):
+    """Base of every model. Declares no columns: give the model its own ``id``.
+
+    Set ``__tablename__`` to name the table (defaults to the class name in snake case).
+    """
+
+    __tablename__: ClassVar[str]
+    __loom_fields__: ClassVar[dict[str, FieldSpec]]
+    __loom_info__: ClassVar[Any]
+
+
+class TimestampedModel(BaseModel):
+    """A model with ``created_at`` and ``updated_at``, both set by Loom on every write (UTC)."""
+
+    created_at: datetime = ColumnField(read_only=True, server_default="CURRENT_TIMESTAMP")
+    updated_at: datetime = ColumnField(read_only=True, server_default="CURRENT_TIMESTAMP")
+
+
+class AuditableModel(TimestampedModel):
+    """A timestamped model that also records who created and last updated each row.
+
+    ``created_by`` and ``updated_by`` are filled from :func:`loom.core.model.current_actor`.
+    """
+
+    created_by: str | None = ColumnField(length=255, nullable=True, read_only=True)
+    updated_by: str | None = ColumnField(length=255, nullable=True, read_only=True)

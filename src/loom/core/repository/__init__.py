@@ -1,0 +1,1 @@
+"""Repositories: the capability protocols (``abc``) and the SQLAlchemy adapter (``sqlalchemy``)."""
