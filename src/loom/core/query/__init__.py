@@ -12,6 +12,7 @@ Example:
     20
 """
 
+from loom.core.query._cursor import CursorCodec
 from loom.core.query._spec import (
     CursorResult,
     FilterGroup,
@@ -26,13 +27,21 @@ from loom.core.query._spec import (
     SortDirection,
     SortSpec,
 )
+from loom.core.query._validate import (
+    LIKE_ESCAPE,
+    query_fingerprint,
+    validate_filters,
+    validate_query,
+)
 
 __all__ = [
+    "CursorCodec",
     "CursorResult",
     "FilterGroup",
     "FilterOp",
     "FilterParams",
     "FilterSpec",
+    "LIKE_ESCAPE",
     "LogicalOp",
     "PageParams",
     "PageResult",
@@ -40,4 +49,7 @@ __all__ = [
     "QuerySpec",
     "SortDirection",
     "SortSpec",
+    "query_fingerprint",
+    "validate_filters",
+    "validate_query",
 ]

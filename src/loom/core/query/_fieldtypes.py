@@ -1,0 +1,96 @@
+"""What a model field's type allows in a query: operators, sorting, and value conversion.
+
+Pure core: imports msgspec, the standard library and ``loom.core`` only.
+"""
+
+from __future__ import annotations
+
+import enum
+import typing
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from loom.core.model import FieldInfo
+from loom.core.query._spec import FilterOp
+
+Kind = Literal["text", "orderable", "equality", "opaque"]
+"""How a column type may be queried.
+
+* ``text``: ``str`` columns; every operator.
+* ``orderable``: numbers, dates, times, UUIDs, bytes; every operator but the text ones.
+* ``equality``: ``bool``, enums and literals; equality, membership and ``is_null``.
+* ``opaque``: JSON-like values (dict, list, structs, unions); only ``is_null``.
+"""
+
+_ORDERABLE: tuple[type, ...] = (int, float, Decimal, datetime, date, time, timedelta, UUID, bytes)
+
+_TEXT_OPS = frozenset({FilterOp.LIKE, FilterOp.ILIKE, FilterOp.STARTSWITH, FilterOp.CONTAINS})
+_ORDER_OPS = frozenset({FilterOp.GT, FilterOp.GTE, FilterOp.LT, FilterOp.LTE, FilterOp.BETWEEN})
+_EQUALITY_OPS = frozenset(
+    {FilterOp.EQ, FilterOp.NE, FilterOp.IN, FilterOp.NOT_IN, FilterOp.IS_NULL}
+)
+
+OPERATORS: dict[Kind, frozenset[FilterOp]] = {
+    "text": _EQUALITY_OPS | _ORDER_OPS | _TEXT_OPS,
+    "orderable": _EQUALITY_OPS | _ORDER_OPS,
+    "equality": _EQUALITY_OPS,
+    "opaque": frozenset({FilterOp.IS_NULL}),
+}
+"""The operators each kind of column accepts."""
+
+
+def scalar_type(field: FieldInfo) -> Any:
+    """The field's type without ``None`` and without ``Annotated`` constraints.
+
+    Constraints are dropped on purpose: ``price_cents < 0`` is a fair question even when the
+    column only holds values ``>= 0``.
+    """
+    tp = field.base_type
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def kind_of(tp: Any) -> Kind:
+    """Classify a scalar type (see :data:`Kind`)."""
+    if tp is bool:
+        return "equality"
+    if typing.get_origin(tp) is Literal:
+        return "equality"
+    if isinstance(tp, type):
+        if issubclass(tp, enum.Enum):
+            return "equality"
+        if issubclass(tp, str):
+            return "text"
+        if issubclass(tp, _ORDERABLE):
+            return "orderable"
+    return "opaque"
+
+
+def type_name(tp: Any) -> str:
+    """A short name of a type for error messages (``int``, ``datetime``, ``Literal['a']``)."""
+    if isinstance(tp, type):
+        return tp.__name__
+    return repr(tp).replace("typing.", "")
+
+
+def convert(value: Any, tp: Any) -> Any:
+    """Convert one value to a column's scalar type.
+
+    Strings from query strings are accepted (``"5"`` -> ``5``, ISO 8601 -> ``datetime``).
+    Datetimes come back aware and in UTC: naive ones are taken as UTC, which is how Loom stores
+    them, so a comparison means the same instant on every backend.
+
+    Raises:
+        msgspec.ValidationError: When the value does not convert.
+    """
+    converted = msgspec.convert(value, tp, strict=False)
+    if isinstance(converted, datetime):
+        if converted.tzinfo is None:
+            return converted.replace(tzinfo=UTC)
+        return converted.astimezone(UTC)
+    return converted
