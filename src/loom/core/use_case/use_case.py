@@ -1,0 +1,78 @@
+"""``UseCase[ModelT, ResultT]``: the base class of application use cases.
+
+Kept at this public path because the documented API imports it from here. Imports only the
+standard library and ``loom.core``.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from loom.core.repository.abc import RepoFor
+from loom.core.use_case._rules import Rule
+
+ModelT = TypeVar("ModelT")
+ResultT = TypeVar("ResultT")
+
+
+class UseCase(Generic[ModelT, ResultT]):
+    """Base of every use case: one ``async def execute(...)`` run in one transaction.
+
+    The first type argument is the model whose repository becomes ``self.main_repo``; the second
+    is what ``execute`` returns. ``execute``'s parameters say what the request supplies: path
+    and query parameters by name, the body through ``Input()``, entities through ``LoadById``
+    and existence checks through ``Exists``. :func:`loom.core.use_case.compile_use_case` reads
+    them once, at boot.
+
+    Attributes:
+        model: The model of the first type argument (``None`` while it is a type variable).
+        result_type: The second type argument.
+        read_only: Run in a read-only transaction (auto GET routes are read-only).
+        rules: Business rules checked before ``execute`` runs.
+        main_repo: The repository of ``model``; the kernel sets it.
+
+    Example:
+        >>> class CreateAddressUseCase(UseCase[Address, Address]):  # doctest: +SKIP
+        ...     async def execute(
+        ...         self,
+        ...         user_id: int,
+        ...         cmd: CreateUserAddress = Input(),
+        ...         _user_exists: bool = Exists(User, from_param="user_id", against="id"),
+        ...     ) -> Address:
+        ...         payload = CreateAddressRecord(user_id=user_id, **cmd.__dict__)
+        ...         return await self.main_repo.create(payload)
+    """
+
+    model: ClassVar[type[Any] | None] = None
+    result_type: ClassVar[Any] = None
+    read_only: ClassVar[bool] = False
+    rules: ClassVar[Sequence[Rule]] = ()
+    main_repo: RepoFor[ModelT]
+
+    # Type variables of a generic intermediate base, so `Base[Product, X]` finds its model.
+    __loom_type_params__: ClassVar[tuple[Any, Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            origin = typing.get_origin(base)
+            if not (isinstance(origin, type) and issubclass(origin, UseCase)):
+                continue
+            args = dict(
+                zip(getattr(origin, "__parameters__", ()), typing.get_args(base), strict=False)
+            )
+            model_arg, result_arg = (args.get(p, p) for p in origin.__loom_type_params__)
+            cls.__loom_type_params__ = (model_arg, result_arg)
+            cls.model = model_arg if isinstance(model_arg, type) else None
+            cls.result_type = None if isinstance(result_arg, TypeVar) else result_arg
+            break
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ResultT:
+        """Do the work. Override it with named parameters; see the class docstring."""
+        raise NotImplementedError(f"{type(self).__name__} must define `async def execute(...)`")
+
+
+# The class's own type variables, read after Generic has set them.
+UseCase.__loom_type_params__ = UseCase.__parameters__  # type: ignore[attr-defined]  # Generic sets it
