@@ -50,6 +50,9 @@ class CommandMeta(msgspec.StructMeta):
         return super().__new__(mcls, name, bases, namespace, **kwargs)
 
 
+# Repeated on the class: type checkers take the transform of the nearest base class (msgspec's
+# Struct declares one), so the metaclass's keyword-only and frozen defaults would be missed.
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(msgspec.field,))
 class Command(msgspec.Struct, metaclass=CommandMeta):
     """Base of every command: the request data a use case receives through ``Input()``.
 
