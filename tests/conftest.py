@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -92,9 +93,8 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
-@pytest.fixture
-async def postgres_db() -> AsyncIterator[Database]:
-    """A private PostgreSQL schema, dropped after the test."""
+@contextlib.asynccontextmanager
+async def _postgres_schema() -> AsyncIterator[Database]:
     require_postgres()
     schema = f"loom_t_{uuid.uuid4().hex[:12]}"
     await _pg_admin(f'CREATE SCHEMA "{schema}"')
@@ -110,18 +110,26 @@ async def postgres_db() -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def postgres_db() -> AsyncIterator[Database]:
+    """A private PostgreSQL schema, dropped after the test."""
+    async with _postgres_schema() as database:
+        yield database
+
+
+@pytest.fixture
 def sqlite_db(tmp_path: Path) -> Database:
     """A SQLite file in the test's temporary folder."""
     return Database(kind="sqlite", url=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """The same test on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
-        yield request.getfixturevalue("sqlite_db")
+        yield Database(kind="sqlite", url=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
     else:
-        yield request.getfixturevalue("postgres_db")
+        async with _postgres_schema() as database:
+            yield database
 
 
 @pytest.fixture

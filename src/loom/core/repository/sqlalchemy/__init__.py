@@ -1,0 +1,64 @@
+"""The SQLAlchemy adapter: model compiler, sessions, transactions, repositories.
+
+Kept under ``loom.core`` because the API documents it at this path; it is the only part of the
+core allowed to import sqlalchemy.
+"""
+
+from loom.core.events import MutationEvent, SupportsPostCommit
+from loom.core.model import Projection
+from loom.core.repository.sqlalchemy._compiler import (
+    CompiledModel,
+    ModelRegistry,
+    compile_model,
+    new_base,
+    registry_for,
+)
+from loom.core.repository.sqlalchemy._declarative import (
+    AuditableModel,
+    AuditActorMixin,
+    Base,
+    BaseModel,
+    IdentityMixin,
+    TimestampMixin,
+)
+from loom.core.repository.sqlalchemy._decorators import (
+    current_session_manager,
+    get_session,
+    transactional,
+    with_session_scope,
+)
+from loom.core.repository.sqlalchemy._profiles import CountLoader, ProjectionLoader, SumLoader
+from loom.core.repository.sqlalchemy._registration import repository_for
+from loom.core.repository.sqlalchemy._repository import RepositorySQLAlchemy
+from loom.core.repository.sqlalchemy._session import SessionManager
+from loom.core.repository.sqlalchemy._transaction import Transaction
+from loom.core.transaction import Propagation
+
+__all__ = [
+    "AuditActorMixin",
+    "AuditableModel",
+    "Base",
+    "BaseModel",
+    "CompiledModel",
+    "CountLoader",
+    "IdentityMixin",
+    "ModelRegistry",
+    "MutationEvent",
+    "Projection",
+    "ProjectionLoader",
+    "Propagation",
+    "RepositorySQLAlchemy",
+    "SessionManager",
+    "SumLoader",
+    "SupportsPostCommit",
+    "TimestampMixin",
+    "Transaction",
+    "compile_model",
+    "current_session_manager",
+    "get_session",
+    "new_base",
+    "registry_for",
+    "repository_for",
+    "transactional",
+    "with_session_scope",
+]

@@ -1,0 +1,412 @@
+"""``RepositorySQLAlchemy``: one SQL statement per operation, rows straight into Structs."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import typing
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
+
+from loom.core.errors import ConfigError, QueryError, TransactionError
+from loom.core.events import MutationEvent
+from loom.core.model import ModelInfo
+from loom.core.query import (
+    CursorCodec,
+    CursorResult,
+    FilterGroup,
+    FilterOp,
+    FilterParams,
+    FilterSpec,
+    PageParams,
+    PageResult,
+    PaginationMode,
+    QuerySpec,
+)
+from loom.core.repository.sqlalchemy import _query
+from loom.core.repository.sqlalchemy._compiler import CompiledModel, compile_model, registry_for
+from loom.core.repository.sqlalchemy._errors import Operation, translate
+from loom.core.repository.sqlalchemy._payload import create_values, update_values
+from loom.core.repository.sqlalchemy._profiles import ProfileLoader
+from loom.core.repository.sqlalchemy._session import SessionManager
+from loom.core.repository.sqlalchemy._transaction import Transaction
+
+OutputT = TypeVar("OutputT")
+IdT = TypeVar("IdT")
+
+_PK = "loom_pk"
+_PROCESS_KEY = secrets.token_bytes(32)
+_VALUE = "loom_value"
+
+
+def _model_from_generic(cls: type[Any]) -> type[Any] | None:
+    for klass in cls.__mro__:
+        for base in getattr(klass, "__orig_bases__", ()):
+            if typing.get_origin(base) is RepositorySQLAlchemy:
+                arg = typing.get_args(base)[0]
+                if isinstance(arg, type):
+                    return arg
+    return None
+
+
+class RepositorySQLAlchemy(Generic[OutputT, IdT]):
+    """Repository of one model on SQLAlchemy Core.
+
+    Every operation is one SQL statement (``INSERT/UPDATE/DELETE ... RETURNING``, one
+    ``SELECT`` per read, plus one per relation or projection a profile asks for). It joins the
+    transaction open in the task, or runs in its own. Results are model Structs.
+
+    Args:
+        session_manager: Where connections and transactions come from.
+        model: The Struct model (optional when given as the generic parameter of a subclass).
+        base: Declarative base whose registry compiles the model (``Base`` by default).
+        cursor_codec: Signs cursors; defaults to the session manager's codec.
+        max_limit: Largest page a query may ask for.
+    """
+
+    def __init__(
+        self,
+        session_manager: SessionManager,
+        model: type[OutputT] | None = None,
+        *,
+        base: type[Any] | None = None,
+        cursor_codec: Any | None = None,
+        max_limit: int = 1000,
+    ) -> None:
+        resolved = model or _model_from_generic(type(self))
+        if resolved is None:
+            raise ConfigError(
+                f"{type(self).__name__}: no model; pass it (RepositorySQLAlchemy(sm, Product)) "
+                "or subclass RepositorySQLAlchemy[Product, int]"
+            )
+        self.session_manager = session_manager
+        self.model: type[OutputT] = resolved
+        self._compiled: CompiledModel = compile_model(resolved, base)
+        self._registry = registry_for(base)
+        self.info: ModelInfo = self._compiled.info
+        self.table: sa.Table = self._compiled.table
+        # Without a configured secret, cursors are signed with a key of this process only: they
+        # then do not survive a restart nor cross processes (the kernel warns at boot).
+        self._codec = cursor_codec or CursorCodec(_PROCESS_KEY)
+        self._max_limit = max_limit
+        table, pk = self.table, self._compiled.pk
+        columns = list(table.c)
+        self._select_pk = sa.select(*columns).where(pk == sa.bindparam(_PK))
+        self._insert = sa.insert(table).returning(*columns)
+        self._insert_many = sa.insert(table).returning(*columns, sort_by_parameter_order=True)
+        self._update = sa.update(table).where(pk == sa.bindparam(_PK)).returning(*columns)
+        self._delete = sa.delete(table).where(pk == sa.bindparam(_PK)).returning(pk)
+        self._by_field: dict[str, sa.Select[Any]] = {}
+        self._exists_field: dict[str, sa.Select[Any]] = {}
+        self._profiles = ProfileLoader(self)
+        self._row_to_model = self._make_row_converter()
+
+    @property
+    def entity_name(self) -> str:
+        """The entity name used in events and cache tags (the table name)."""
+        return self.info.entity
+
+    def _make_row_converter(self) -> typing.Callable[[Row[Any]], OutputT]:
+        model = self.model
+        needs_convert = any(
+            _needs_convert(column.base_type) for column in self.info.columns.values()
+        )
+        if needs_convert:
+            return lambda row: msgspec.convert(dict(row._mapping), model, strict=False)
+        return lambda row: model(**row._mapping)
+
+    def to_model(self, row: Row[Any]) -> OutputT:
+        """Build the model Struct from a row of this table."""
+        return self._row_to_model(row)
+
+    # -- execution ---------------------------------------------------------------------------
+
+    async def _fetch(
+        self, statement: sa.Executable, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        tx = self.session_manager.current()
+        try:
+            if tx is not None:
+                result = await tx.connection.execute(statement, params)
+                return result.all()
+            if self.session_manager.needs_transaction_for_reads():
+                async with self.session_manager.transaction(read_only=True) as opened:
+                    assert opened is not None
+                    return (await opened.connection.execute(statement, params)).all()
+            async with self.session_manager.engine.connect() as conn:
+                return (await conn.execute(statement, params)).all()
+        except sa_exc.DBAPIError as exc:
+            raise translate(exc, self.info, "read") from exc
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[Transaction]:
+        async with self.session_manager.transaction() as tx:
+            assert tx is not None  # REQUIRED always yields a transaction
+            if tx.read_only:
+                raise TransactionError(
+                    f"{self.info.name}: write refused in a read-only transaction; declare "
+                    "the use case read_only = False or open the transaction without read_only"
+                )
+            yield tx
+
+    async def _write(
+        self,
+        statement: sa.Executable,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        operation: Operation,
+        event: typing.Callable[[Sequence[Row[Any]]], list[MutationEvent]],
+    ) -> Sequence[Row[Any]]:
+        fields = params.keys() if isinstance(params, Mapping) else ()
+        async with self._writing() as tx:
+            try:
+                rows = (await tx.connection.execute(statement, params)).all()
+            except sa_exc.DBAPIError as exc:
+                raise translate(exc, self.info, operation, fields) from exc
+            for mutation in event(rows):
+                tx.uow.record(mutation)
+            return rows
+
+    def _event(
+        self, op: typing.Literal["created", "updated", "deleted"], fields: Sequence[str] = ()
+    ) -> typing.Callable[[Sequence[Row[Any]]], list[MutationEvent]]:
+        pk = self.info.primary_key[0]
+        entity = self.info.entity
+
+        def build(rows: Sequence[Row[Any]]) -> list[MutationEvent]:
+            if not rows:
+                return []
+            ids = tuple(row._mapping[pk] for row in rows)
+            events = [MutationEvent(entity, op, ids, tuple(fields))]
+            if op == "deleted":
+                events.extend(self._cascade_events())
+            return events
+
+        return build
+
+    def _cascade_events(self) -> list[MutationEvent]:
+        """Children the database changes on delete (ON DELETE CASCADE / SET NULL)."""
+        events = []
+        target = self.info.table_name + "."
+        for compiled in self._registry.models.values():
+            for name, column in compiled.info.columns.items():
+                fk, on_delete = column.spec.foreign_key, column.spec.on_delete
+                if fk and fk.startswith(target) and on_delete and on_delete.value != "RESTRICT":
+                    op: typing.Literal["deleted", "updated"] = (
+                        "deleted" if on_delete.value == "CASCADE" else "updated"
+                    )
+                    events.append(MutationEvent(compiled.info.entity, op, (), (name,)))
+        return events
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def get_by_id(self, obj_id: IdT, profile: str = "default") -> OutputT | None:
+        """Return the row with this primary key, or ``None``."""
+        rows = await self._fetch(self._select_pk, {_PK: obj_id})
+        if not rows:
+            return None
+        item = self._row_to_model(rows[0])
+        if self._profiles.active(profile):
+            await self._profiles.load([item], profile)
+        return item
+
+    def _field_column(self, field: str) -> sa.Column[Any]:
+        if field not in self.info.columns:
+            raise QueryError(
+                f"unknown field {field!r} on {self.info.name}; fields: "
+                + ", ".join(self.info.columns)
+            )
+        return self.table.c[field]
+
+    def _convert(self, field: str, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return msgspec.convert(value, self.info.columns[field].base_type, strict=False)
+        except msgspec.ValidationError as exc:
+            raise QueryError(
+                f"{self.info.name}.{field}: value {value!r} does not convert: {exc}"
+            ) from None
+
+    async def get_by(self, field: str, value: Any, profile: str = "default") -> OutputT | None:
+        """Return the row (lowest primary key) whose ``field`` equals ``value``, or ``None``."""
+        statement = self._by_field.get(field)
+        if statement is None:
+            column = self._field_column(field)
+            statement = (
+                sa.select(*self.table.c)
+                .where(column == sa.bindparam(_VALUE))
+                .order_by(self._compiled.pk)
+                .limit(1)
+            )
+            self._by_field[field] = statement
+        rows = await self._fetch(statement, {_VALUE: self._convert(field, value)})
+        if not rows:
+            return None
+        item = self._row_to_model(rows[0])
+        if self._profiles.active(profile):
+            await self._profiles.load([item], profile)
+        return item
+
+    async def exists_by(self, field: str, value: Any) -> bool:
+        """Whether a row whose ``field`` equals ``value`` exists."""
+        statement = self._exists_field.get(field)
+        if statement is None:
+            column = self._field_column(field)
+            statement = (
+                sa.select(sa.literal(1))
+                .select_from(self.table)
+                .where(column == sa.bindparam(_VALUE))
+                .limit(1)
+            )
+            self._exists_field[field] = statement
+        rows = await self._fetch(statement, {_VALUE: self._convert(field, value)})
+        return bool(rows)
+
+    async def count(self, filters: FilterGroup | Mapping[str, Any] | None = None) -> int:
+        """Count rows matching the filters (every row without)."""
+        group = _as_group(filters)
+        statement = sa.select(sa.func.count()).select_from(self.table)
+        if group is not None:
+            clause = _query.compile_filters(self.table, self.info, group)
+            if clause is not None:
+                statement = statement.where(clause)
+        rows = await self._fetch(statement)
+        return int(rows[0][0])
+
+    async def list_paginated(
+        self,
+        page_params: PageParams,
+        filter_params: FilterParams | None = None,
+        profile: str = "default",
+    ) -> PageResult[OutputT]:
+        """One offset page of rows matching equality filters, in primary-key order."""
+        query = QuerySpec(
+            filters=_as_group(filter_params.filters if filter_params else None),
+            pagination=PaginationMode.OFFSET,
+            limit=page_params.limit,
+            page=page_params.page,
+        )
+        result = await self.list_with_query(query, profile)
+        assert isinstance(result, PageResult)
+        return result
+
+    async def list_with_query(
+        self, query: QuerySpec, profile: str = "default"
+    ) -> PageResult[OutputT] | CursorResult[OutputT]:
+        """One page (offset or cursor, by ``query.pagination``) of rows matching the query."""
+        plan = _query.build_list(
+            self.table, self.info, query, codec=self._codec, max_limit=self._max_limit
+        )
+        rows = await self._fetch(plan.statement)
+        result: PageResult[OutputT] | CursorResult[OutputT] = plan.finish(rows, self._row_to_model)
+        if self._profiles.active(profile) and result.items:
+            await self._profiles.load(result.items, profile)
+        return result
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def create(self, data: Any) -> OutputT:
+        """Insert one row (``INSERT ... RETURNING``) and return it as stored."""
+        values = create_values(self.info, data)
+        rows = await self._write(self._insert, values, "create", self._event("created"))
+        return self._row_to_model(rows[0])
+
+    async def create_many(self, items: Sequence[Any]) -> list[OutputT]:
+        """Insert many rows in batched statements (insertmanyvalues), in the given order."""
+        if not items:
+            return []
+        values = [create_values(self.info, item) for item in items]
+        shapes = {frozenset(v) for v in values}
+        if len(shapes) > 1:
+            # Every row of one batched statement must name the same columns.
+            every = set().union(*shapes)
+            for row in values:
+                for name in every - row.keys():
+                    row[name] = self._fill_value(name)
+        rows = await self._write(self._insert_many, values, "create", self._event("created"))
+        return [self._row_to_model(row) for row in rows]
+
+    def _fill_value(self, name: str) -> Any:
+        column = self.info.columns[name]
+        if column.spec.default_factory is not None:
+            return column.spec.default_factory()
+        if column.spec.has_default:
+            return column.spec.default
+        return None
+
+    async def update(self, obj_id: IdT, data: Any) -> OutputT | None:
+        """Change only the fields present in ``data``; ``None`` when the row does not exist."""
+        values = update_values(self.info, data)
+        if not values:
+            return await self.get_by_id(obj_id)
+        params = {**values, _PK: obj_id}
+        rows = await self._write(
+            self._update, params, "update", self._event("updated", tuple(values))
+        )
+        return self._row_to_model(rows[0]) if rows else None
+
+    async def delete(self, obj_id: IdT) -> bool:
+        """Delete the row (``DELETE ... RETURNING``); ``False`` when it did not exist."""
+        rows = await self._write(self._delete, {_PK: obj_id}, "delete", self._event("deleted"))
+        return bool(rows)
+
+    async def upsert(self, data: Any, *, conflict_on: Sequence[str] | None = None) -> OutputT:
+        """Insert, or update the row with the same ``conflict_on`` values (native ON CONFLICT)."""
+        keys = tuple(conflict_on or self.info.primary_key)
+        for key in keys:
+            self._field_column(key)
+        values = create_values(self.info, data)
+        missing = [k for k in keys if k not in values]
+        if missing:
+            raise QueryError(
+                f"{self.info.name}.upsert: conflict key field(s) {', '.join(missing)} missing "
+                "from the data; give them or choose other conflict_on fields"
+            )
+        insert = (
+            postgresql.insert(self.table)
+            if self.session_manager.dialect_name == "postgresql"
+            else sqlite.insert(self.table)
+        )
+        keep = {"created_at", "created_by", *keys}
+        update_set = {name: insert.excluded[name] for name in values if name not in keep}
+        statement = (
+            insert.on_conflict_do_update(index_elements=list(keys), set_=update_set)
+            if update_set
+            else insert.on_conflict_do_nothing(index_elements=list(keys))
+        ).returning(*self.table.c)
+        rows = await self._write(
+            statement, values, "upsert", self._event("updated", tuple(update_set))
+        )
+        if rows:
+            return self._row_to_model(rows[0])
+        found = await self.get_by(keys[0], values[keys[0]])
+        assert found is not None
+        return found
+
+    async def on_transaction_committed(self, events: tuple[MutationEvent, ...]) -> None:
+        """Post-commit hook; the plain repository has nothing to do (caches override it)."""
+
+
+def _needs_convert(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin is not None:
+        return any(_needs_convert(arg) for arg in typing.get_args(tp))
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
+
+
+def _as_group(filters: FilterGroup | Mapping[str, Any] | None) -> FilterGroup | None:
+    if filters is None or isinstance(filters, FilterGroup):
+        return filters
+    if not filters:
+        return None
+    return FilterGroup(
+        filters=tuple(
+            FilterSpec(field=name, op=FilterOp.EQ, value=value) for name, value in filters.items()
+        )
+    )

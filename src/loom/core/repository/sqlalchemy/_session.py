@@ -1,0 +1,192 @@
+"""``SessionManager``: the engine, its pool, transactions and the post-commit channel."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from loom.core.errors import TransactionError
+from loom.core.events import SupportsPostCommit
+from loom.core.repository.sqlalchemy._transaction import Transaction, TransactionRunner
+from loom.core.trace import current_trace_id
+from loom.core.transaction import Propagation
+
+_SQLITE_POOL_ARGS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle")
+_WRITE_PREFIXES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "UPSERT")
+
+
+class SessionManager:
+    """Async engine with pooling, transactions with propagation, and post-commit hooks.
+
+    Args:
+        url: SQLAlchemy database URL (``postgresql+asyncpg://...``, ``sqlite+aiosqlite:///...``).
+        echo: Log every statement.
+        pool_pre_ping: Test connections before handing them out.
+        pool_size: Connections kept open (dropped for in-memory SQLite).
+        max_overflow: Connections opened beyond ``pool_size`` under load.
+        pool_timeout: Seconds to wait for a free connection.
+        pool_recycle: Reopen connections older than this many seconds.
+        connect_args: Passed to the DBAPI ``connect()``.
+        inject_trace_id: Make the current trace id visible to PostgreSQL as the transaction
+            setting ``loom.trace_id`` (``current_setting('loom.trace_id', true)``).
+        **engine_kwargs: Passed to :func:`sqlalchemy.ext.asyncio.create_async_engine`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_pre_ping: bool = True,
+        pool_size: int | None = 10,
+        max_overflow: int | None = 20,
+        pool_timeout: int | None = 30,
+        pool_recycle: int | None = 1800,
+        connect_args: dict[str, object] | None = None,
+        inject_trace_id: bool = True,
+        **engine_kwargs: object,
+    ) -> None:
+        parsed = make_url(url)
+        self.dialect_name = parsed.get_backend_name()
+        options: dict[str, Any] = {
+            "echo": echo,
+            "pool_pre_ping": pool_pre_ping,
+            "pool_size": pool_size,
+            "max_overflow": max_overflow,
+            "pool_timeout": pool_timeout,
+            "pool_recycle": pool_recycle,
+            **engine_kwargs,
+        }
+        if self.dialect_name == "sqlite":
+            options.pop("pool_pre_ping")
+            if parsed.database in (None, "", ":memory:") or "mode=memory" in str(url):
+                for key in _SQLITE_POOL_ARGS:
+                    options.pop(key, None)
+        options = {k: v for k, v in options.items() if v is not None}
+        if connect_args:
+            options["connect_args"] = dict(connect_args)
+        self._engine = create_async_engine(url, **options)
+        self._session_factory = async_sessionmaker(self._engine, expire_on_commit=False)
+        self.inject_trace_id = inject_trace_id and self.dialect_name == "postgresql"
+        self._hooks: list[SupportsPostCommit] = []
+        self._runner = TransactionRunner(self)
+        self._install_listeners()
+
+    def needs_transaction_for_reads(self) -> bool:
+        """Whether a standalone read must open a transaction (to carry the trace id)."""
+        return self.inject_trace_id and current_trace_id.get() is not None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The underlying async SQLAlchemy engine."""
+        return self._engine
+
+    @property
+    def session_factory(self) -> async_sessionmaker[AsyncSession]:
+        """The async session factory bound to the engine."""
+        return self._session_factory
+
+    @property
+    def post_commit_hooks(self) -> list[SupportsPostCommit]:
+        """Hooks called with the events of each committed outermost transaction."""
+        return self._hooks
+
+    def add_post_commit_hook(self, hook: SupportsPostCommit) -> None:
+        """Call ``hook.on_transaction_committed(events)`` after every successful commit."""
+        if hook not in self._hooks:
+            self._hooks.append(hook)
+
+    def remove_post_commit_hook(self, hook: SupportsPostCommit) -> None:
+        """Stop calling ``hook``."""
+        if hook in self._hooks:
+            self._hooks.remove(hook)
+
+    def transaction(
+        self,
+        propagation: Propagation | str = Propagation.REQUIRED,
+        *,
+        read_only: bool = False,
+        isolation_level: str | None = None,
+    ) -> contextlib.AbstractAsyncContextManager[Transaction | None]:
+        """Open (or join) a transaction: ``async with sm.transaction() as tx: ...``.
+
+        Args:
+            propagation: How to relate to a transaction already open in this task.
+            read_only: Refuse writes (``READ ONLY`` on PostgreSQL).
+            isolation_level: ``"SERIALIZABLE"``, ``"REPEATABLE READ"``, ... for a new transaction.
+
+        Returns:
+            A context manager yielding the :class:`Transaction`, or ``None`` for the
+            propagations that run without one (``SUPPORTS`` outside one, ``NOT_SUPPORTED``,
+            ``NEVER``).
+        """
+        return self._runner.open(Propagation(propagation), read_only, isolation_level)
+
+    def current(self) -> Transaction | None:
+        """The transaction of this manager open in this task, if any."""
+        return self._runner.current()
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """Yield an ``AsyncSession``: the current transaction's, or a new one closed on exit."""
+        current = self._runner.current()
+        if current is not None:
+            yield current.session
+            return
+        async with self._session_factory() as session:
+            yield session
+
+    async def create_all(self, base: type[Any] | None = None) -> None:
+        """Create the tables of ``base`` (``Base`` by default) that do not exist yet."""
+        from loom.core.repository.sqlalchemy._compiler import registry_for
+
+        registry = registry_for(base)
+        registry.check_foreign_keys()
+        async with self._engine.begin() as conn:
+            await conn.run_sync(registry.metadata.create_all)
+
+    async def dispose(self) -> None:
+        """Dispose of the engine and release all pooled connections."""
+        await self._engine.dispose()
+
+    def _install_listeners(self) -> None:
+        sync_engine = self._engine.sync_engine
+        if self.dialect_name == "sqlite":
+
+            @event.listens_for(sync_engine, "connect")
+            def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                # Foreign keys are off by default in SQLite; the busy timeout lets a second
+                # writer wait for the lock instead of failing at once.
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.close()
+
+        @event.listens_for(sync_engine, "before_cursor_execute")
+        def _refuse_writes_when_read_only(
+            conn: sa.Connection,
+            _cursor: Any,
+            statement: str,
+            _parameters: Any,
+            _context: Any,
+            _executemany: bool,
+        ) -> None:
+            if conn.info.get("loom_read_only") and statement.lstrip()[:7].upper().startswith(
+                _WRITE_PREFIXES
+            ):
+                raise TransactionError(
+                    "write attempted in a read-only transaction: "
+                    f"{statement.split(None, 1)[0].upper()} refused; open the transaction "
+                    "without read_only=True (or declare the use case read_only = False)"
+                )

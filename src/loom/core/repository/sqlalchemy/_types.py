@@ -1,0 +1,140 @@
+"""Mapping of model field types to SQLAlchemy column types, equal on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import types
+import typing
+import uuid
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+from loom.core.model import FieldInfo
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timezone-aware datetime stored in UTC.
+
+    SQLite keeps no offset, so values are normalized to UTC before they are stored and read
+    back as aware UTC datetimes; naive values are taken to be UTC already.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        if dialect.name == "sqlite":
+            return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return typing.cast(dt.datetime, value.replace(tzinfo=dt.UTC))
+        return typing.cast(dt.datetime, value.astimezone(dt.UTC))
+
+
+class PortableDecimal(sa.TypeDecorator[decimal.Decimal]):
+    """Exact ``NUMERIC`` on PostgreSQL; on SQLite a REAL-affinity column read back as Decimal.
+
+    SQLite has no decimal type: values keep about 15 significant digits there.
+    """
+
+    impl = sa.Numeric(asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.Numeric(asdecimal=False))
+        return dialect.type_descriptor(sa.Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: decimal.Decimal | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return float(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> decimal.Decimal | None:
+        if value is None or isinstance(value, decimal.Decimal):
+            return value
+        return decimal.Decimal(str(value))
+
+
+def _json_type() -> sa.types.TypeEngine[Any]:
+    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def _integer_type() -> sa.types.TypeEngine[int]:
+    # SQLite only aliases the rowid (and so autoincrements) for exactly "INTEGER PRIMARY KEY".
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+SUPPORTED = (
+    "int, str, bool, float, Decimal, datetime, date, time, timedelta, UUID, bytes, "
+    "Enum subclasses, Literal of str, dict, list and Struct (stored as JSON)"
+)
+
+
+def column_type(info: FieldInfo) -> sa.types.TypeEngine[Any] | None:
+    """The column type for a field, or ``None`` when its type is not supported."""
+    tp = info.base_type
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        values = typing.get_args(tp)
+        if all(isinstance(v, str) for v in values):
+            return sa.String(info.spec.length or max(len(v) for v in values))
+        if all(isinstance(v, int) for v in values):
+            return _integer_type()
+        return None
+    if origin in (list, dict, tuple, set, frozenset) or tp in (list, dict):
+        return _json_type()
+    if origin is typing.Union or origin is types.UnionType:
+        return None
+    if not isinstance(tp, type):
+        return None
+    if issubclass(tp, enum.Enum):
+        return sa.Enum(
+            tp,
+            native_enum=False,
+            create_constraint=False,
+            length=info.spec.length or max(len(str(m.value)) for m in tp),
+            values_callable=lambda members: [str(m.value) for m in members],
+            validate_strings=True,
+        )
+    if tp is bool:
+        return sa.Boolean()
+    if tp is int:
+        return _integer_type()
+    if tp is str:
+        return sa.String(info.spec.length) if info.spec.length else sa.Text()
+    if tp is float:
+        return sa.Double()
+    if tp is decimal.Decimal:
+        return PortableDecimal()
+    if tp is dt.datetime:
+        return UTCDateTime()
+    if tp is dt.date:
+        return sa.Date()
+    if tp is dt.time:
+        return sa.Time()
+    if tp is dt.timedelta:
+        return sa.Interval()
+    if tp is uuid.UUID:
+        return sa.Uuid()
+    if tp is bytes:
+        return sa.LargeBinary()
+    if issubclass(tp, msgspec.Struct):
+        return _json_type()
+    return None
