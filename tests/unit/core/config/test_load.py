@@ -75,9 +75,7 @@ def test_includes_are_relative_to_their_file_and_merged_under_it(tmp_path: Path)
 def test_overrides_come_last_and_accept_dotted_keys(tmp_path: Path) -> None:
     path = write(tmp_path / "api.yaml", "database: {echo: false, pool_size: 3}")
 
-    config = load_config(
-        path, overrides={"database.echo": True, "rest": {"casing": "camel"}}
-    )
+    config = load_config(path, overrides={"database.echo": True, "rest": {"casing": "camel"}})
 
     assert (config.database.echo, config.database.pool_size) == (True, 3)
     assert config.rest.casing == "camel"
