@@ -81,14 +81,25 @@ def type_name(tp: Any) -> str:
 def convert(value: Any, tp: Any) -> Any:
     """Convert one value to a column's scalar type.
 
-    Strings from query strings are accepted (``"5"`` -> ``5``, ISO 8601 -> ``datetime``).
+    Strings from query strings are accepted (``"5"`` -> ``5``, ISO 8601 -> ``datetime``, and a
+    bare date for a datetime column -> midnight UTC).
     Datetimes come back aware and in UTC: naive ones are taken as UTC, which is how Loom stores
     them, so a comparison means the same instant on every backend.
 
     Raises:
         msgspec.ValidationError: When the value does not convert.
     """
-    converted = msgspec.convert(value, tp, strict=False)
+    try:
+        converted = msgspec.convert(value, tp, strict=False)
+    except msgspec.ValidationError as exc:
+        # A bare date for a datetime column ("created_at >= 2024-01-01") means its midnight UTC.
+        if tp is not datetime or not isinstance(value, str) or len(value) != len("2024-01-01"):
+            raise
+        try:
+            day = msgspec.convert(value, date, strict=False)
+        except msgspec.ValidationError:
+            raise exc from None
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
     if isinstance(converted, datetime):
         if converted.tzinfo is None:
             return converted.replace(tzinfo=UTC)
