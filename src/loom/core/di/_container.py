@@ -7,7 +7,6 @@ the registrations, so no adapter is ever imported here.
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -15,6 +14,7 @@ from types import TracebackType
 from typing import Any, TypeVar, overload
 
 from loom.core.di import _messages as msg
+from loom.core.di._calls import call, close_object, is_async_factory, is_closable, is_factory, place
 from loom.core.di._inspect import Param, plan
 from loom.core.di._registration import (
     MISSING,
@@ -116,7 +116,7 @@ class LoomContainer:
             lifetime: Lifetime for a factory replacement.
         """
         previous = self._registrations.get(interface)
-        if _is_factory(instance_or_factory):
+        if is_factory(instance_or_factory):
             if lifetime is not None:
                 life = coerce_lifetime(interface, lifetime)
             else:
@@ -208,7 +208,7 @@ class LoomContainer:
         failures: list[tuple[Any, Exception]] = []
         for obj in reversed(closables):
             try:
-                await _close(obj)
+                await close_object(obj)
             except Exception as error:  # the others must still be closed
                 failures.append((obj, error))
         if failures:
@@ -365,7 +365,7 @@ class LoomContainer:
 
     def _keep(self, registration: Registration, obj: Any) -> None:
         self._instances[registration] = obj
-        if _closable(obj):
+        if is_closable(obj):
             self._closables.append(obj)
 
     def _arguments(self, factory: Callable[..., Any], path: _Path) -> Iterator[tuple[Param, bool]]:
@@ -377,14 +377,14 @@ class LoomContainer:
             yield param, wanted
 
     def _construct_sync(self, factory: Callable[..., Any], path: _Path, captor: Any) -> Any:
-        if _is_async_factory(factory):
+        if is_async_factory(factory):
             raise msg.needs_async(path)
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         for param, wanted in self._arguments(factory, path):
             value = self._resolve_sync(param.key, path, captor) if wanted else param.default
-            _place(param, value, wanted, args, kwargs)
-        result = _call(factory, args, kwargs, path)
+            place(param, value, wanted, args, kwargs)
+        result = call(factory, args, kwargs, path)
         if inspect.isawaitable(result):
             if inspect.iscoroutine(result):
                 result.close()
@@ -396,8 +396,8 @@ class LoomContainer:
         kwargs: dict[str, Any] = {}
         for param, wanted in self._arguments(factory, path):
             value = await self._resolve_async(param.key, path, captor) if wanted else param.default
-            _place(param, value, wanted, args, kwargs)
-        result = _call(factory, args, kwargs, path)
+            place(param, value, wanted, args, kwargs)
+        result = call(factory, args, kwargs, path)
         if inspect.isawaitable(result):
             try:
                 result = await result
@@ -405,49 +405,3 @@ class LoomContainer:
                 error.add_note(f"while building {msg.chain_text(path)}")
                 raise
         return result
-
-
-def _place(param: Param, value: Any, wanted: bool, args: list[Any], kwargs: dict[str, Any]) -> None:
-    if param.positional_only:
-        args.append(value)
-    elif wanted:
-        kwargs[param.name] = value
-
-
-def _call(factory: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], path: _Path) -> Any:
-    try:
-        return factory(*args, **kwargs)
-    except Exception as error:
-        # The user's own exception stays as it is; the note says where in the graph it happened.
-        error.add_note(f"while building {msg.chain_text(path)}")
-        raise
-
-
-def _is_async_factory(factory: Callable[..., Any]) -> bool:
-    target = factory.func if isinstance(factory, functools.partial) else factory
-    return inspect.iscoroutinefunction(target)
-
-
-def _is_factory(value: Any) -> bool:
-    return (
-        inspect.isclass(value)
-        or inspect.isfunction(value)
-        or inspect.ismethod(value)
-        or inspect.isbuiltin(value)
-        or isinstance(value, functools.partial)
-    )
-
-
-def _closable(obj: Any) -> bool:
-    return not isinstance(obj, type) and (
-        callable(getattr(obj, "aclose", None)) or callable(getattr(obj, "close", None))
-    )
-
-
-async def _close(obj: Any) -> None:
-    closer = getattr(obj, "aclose", None)
-    if not callable(closer):
-        closer = obj.close
-    result = closer()
-    if inspect.isawaitable(result):
-        await result
