@@ -69,7 +69,7 @@ class Harness:
     async def plan_rows(self, plan: ListPlan) -> list[sa.Row[Any]]:
         return await self.execute(plan.statement)
 
-    async def list(self, query: QuerySpec, **kwargs: Any) -> PageResult[int] | CursorResult[int]:
+    async def run(self, query: QuerySpec, **kwargs: Any) -> PageResult[int] | CursorResult[int]:
         plan = build_list(self.table, INFO, query, codec=self.codec, **kwargs)
         rows = await self.plan_rows(plan)
         return plan.finish(rows, lambda row: int(row.id))

@@ -30,7 +30,7 @@ ROWS: list[dict[str, Any]] = [
 
 
 async def _ids(h: Harness, filters: FilterGroup) -> list[int]:
-    result = await h.list(QuerySpec(filters=filters, limit=100))
+    result = await h.run(QuerySpec(filters=filters, limit=100))
     assert isinstance(result, PageResult)
     return sorted(result.items)
 

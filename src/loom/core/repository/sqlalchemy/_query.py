@@ -169,9 +169,7 @@ def _after(shape: _Shape, values: tuple[Any, ...]) -> ColumnElement[bool]:
     if shape.row_compare and len(keys) > 1:
         # One direction, no NULLs: a row-value comparison, which PostgreSQL serves from an index.
         left = sa.tuple_(*(k.column for k in keys))
-        right = sa.tuple_(
-            *(sa.bindparam(None, v, type_=k.column.type) for k, v in zip(keys, values, strict=True))
-        )
+        right = sa.tuple_(*(_bind(k, v) for k, v in zip(keys, values, strict=True)))
         return left < right if keys[0].descending else left > right
     branches: list[ColumnElement[bool]] = []
     equal: list[ColumnElement[bool]] = []
@@ -179,7 +177,7 @@ def _after(shape: _Shape, values: tuple[Any, ...]) -> ColumnElement[bool]:
         beyond = _beyond(key, value)
         if beyond is not None:
             branches.append(sa.and_(*equal, beyond) if equal else beyond)
-        equal.append(key.column.is_(None) if value is None else key.column == value)
+        equal.append(key.column.is_(None) if value is None else key.column == _bind(key, value))
     return sa.or_(*branches) if branches else sa.false()
 
 
@@ -189,14 +187,20 @@ def _beyond(key: _Key, value: Any) -> ColumnElement[bool] | None:
     column = key.column
     beyond: ColumnElement[bool]
     if key.descending:
-        beyond = column.is_not(None) if value is None else column < value
+        beyond = column.is_not(None) if value is None else column < _bind(key, value)
     elif value is None:
         return None
     elif key.nullable:
-        beyond = sa.or_(column > value, column.is_(None))
+        beyond = sa.or_(column > _bind(key, value), column.is_(None))
     else:
-        beyond = column > value
+        beyond = column > _bind(key, value)
     return beyond
+
+
+def _bind(key: _Key, value: Any) -> sa.BindParameter[Any]:
+    # Explicit, typed parameters: SQLAlchemy would inline True/False as constants, and
+    # ``bool < True`` is refused.
+    return sa.bindparam(None, value, type_=key.column.type)
 
 
 @dataclass(frozen=True, slots=True)
