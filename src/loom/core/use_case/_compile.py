@@ -121,6 +121,8 @@ def _signature(where: str, execute: Any) -> tuple[list[inspect.Parameter], dict[
             f"{where}: the annotation {exc.name!r} cannot be resolved; import it at module "
             "level in the use case's module"
         ) from exc
+    except Exception as exc:
+        raise ConfigError(f"{where}: its annotations cannot be evaluated: {exc}") from exc
     parameters = list(inspect.signature(execute).parameters.values())[1:]  # without self
     for parameter in parameters:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
@@ -221,8 +223,8 @@ class _Context:
         listed = ", ".join(self.all_params) or "(none)"
         if value in self.all_params:
             raise ConfigError(
-                f"{where}: {option}={value!r} names a marker or Input() parameter; it must name "
-                f"a path or query parameter of execute; parameters: {listed}"
+                f"{where}: {option}={value!r} names the Input(), QuerySpec or a marker "
+                f"parameter; it must name a path or query parameter; parameters: {listed}"
             )
         raise ConfigError(f"{where}: {value!r} is not a parameter of execute; parameters: {listed}")
 

@@ -70,6 +70,13 @@ class ParamSpec:
         try:
             return msgspec.convert(value, type=self.annotation, strict=False)
         except msgspec.ValidationError as exc:
+            # Path and query values are text; a caller passing 42 where `str` is declared
+            # (an invoker, a job) means "42", which lenient conversion does not do by itself.
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                try:
+                    return msgspec.convert(str(value), type=self.annotation, strict=False)
+                except msgspec.ValidationError:
+                    pass
             raise ValidationError(
                 f"invalid parameter {self.name}={value!r}",
                 errors=[FieldError(self.name, _lower(str(exc)))],
@@ -291,10 +298,7 @@ class UseCasePlan:
             except ValidationError as exc:
                 errors.extend(exc.errors)
         if errors:
-            names = ", ".join(e.field for e in errors)
-            raise ValidationError(
-                f"{self.use_case.__name__}: invalid parameters ({names})", errors=errors
-            )
+            raise ValidationError(f"{self.use_case.__name__}: invalid parameters", errors=errors)
         return values
 
     def _query(self, given: Mapping[str, Any], query: QuerySpec | None) -> Any:

@@ -45,8 +45,8 @@ class F:
         >>> from loom.core.command import Command
         >>> class Rename(Command, frozen=True):
         ...     name: str
-        >>> F(Rename).name
-        FieldRef(command=<class '...Rename'>, name='name')
+        >>> F(Rename).name.name
+        'name'
     """
 
     __slots__ = ("_command",)
@@ -120,8 +120,8 @@ class Rule:
             The rule.
 
         Example:
-            >>> Rule.check("label", via=lambda v: None if v.strip() else "must not be blank")
-            Rule(kind='check', ...)
+            >>> Rule.check("label", via=lambda v: None if v.strip() else "must not be blank").kind
+            'check'
         """
         return cls(kind="check", fn=via, inputs=(field,), field=field)
 
@@ -147,8 +147,8 @@ class Rule:
             The rule.
 
         Example:
-            >>> Rule.forbid(lambda cmd: cmd.start > cmd.end, message="start is after end")
-            Rule(kind='forbid', ...)
+            >>> Rule.forbid(lambda cmd: cmd.start > cmd.end, message="start is after end").kind
+            'forbid'
         """
         return cls(kind="forbid", fn=predicate, message=message, field=field)
 

@@ -115,7 +115,7 @@ def test_load_by_naming_the_command_parameter() -> None:
         ) -> Any:
             return None
 
-    assert "by='cmd' names a marker or Input() parameter" in _error(ByCommand)
+    assert "by='cmd' names the Input(), QuerySpec or a marker parameter" in _error(ByCommand)
 
 
 def test_a_marker_model_that_is_not_a_loom_model() -> None:

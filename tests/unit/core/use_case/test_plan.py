@@ -264,3 +264,28 @@ async def test_bind_resolves_arguments_without_calling_execute() -> None:
     kwargs = await plan.bind({"product_id": "42", "unrelated": 1}, repos=repos)
 
     assert kwargs == {"product_id": 42, "product": a_product(42, stock=0)}
+
+
+async def test_a_number_given_for_a_text_parameter_is_read_as_its_text() -> None:
+    class Echo(UseCase[Product, str]):
+        async def execute(self, product_id: str) -> str:
+            return product_id
+
+    repos, _ = _stores()
+
+    assert await compile_use_case(Echo).run(Echo(), {"product_id": 42}, repos=repos) == "42"
+
+
+async def test_exists_against_another_column_names_the_column_and_value() -> None:
+    class ByEmail(UseCase[User, bool]):
+        async def execute(
+            self, email: str, ok: bool = Exists(User, from_param="email", against="email")
+        ) -> bool:
+            return ok
+
+    repos, _ = _stores()
+    plan = compile_use_case(ByEmail)
+
+    assert await plan.run(ByEmail(), {"email": "ada1@example.com"}, repos=repos) is True
+    with pytest.raises(NotFoundError, match=r"^User with email='bob@example\.com' not found$"):
+        await plan.run(ByEmail(), {"email": "bob@example.com"}, repos=repos)
