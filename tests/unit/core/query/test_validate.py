@@ -96,6 +96,7 @@ def test_filterable_allowlist_is_enforced_and_listed() -> None:
         ("released_at", FilterOp.LT, "2024-01-01T00:00:00Z", datetime(2024, 1, 1, tzinfo=UTC)),
         ("released_at", FilterOp.LT, "2024-01-01T02:00:00+02:00", datetime(2024, 1, 1, tzinfo=UTC)),
         ("released_at", FilterOp.LT, "2024-01-01T00:00:00", datetime(2024, 1, 1, tzinfo=UTC)),
+        ("released_at", FilterOp.GTE, "2024-03-05", datetime(2024, 3, 5, tzinfo=UTC)),
         (
             "token",
             FilterOp.EQ,
@@ -112,6 +113,11 @@ def test_values_convert_to_the_column_type(
     field: str, op: FilterOp, value: Any, expected: Any
 ) -> None:
     assert _value(field, op, value) == expected
+
+
+def test_a_bad_date_is_reported_as_not_a_datetime() -> None:
+    error = _error(_one("released_at", FilterOp.GTE, "2024-13-05"))
+    assert "'2024-13-05' is not a valid datetime (Invalid RFC3339 encoded datetime)" in str(error)
 
 
 def test_a_value_that_does_not_convert_names_field_value_and_type() -> None:
