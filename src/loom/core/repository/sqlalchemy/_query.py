@@ -29,7 +29,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from loom.core.errors import CursorError, FieldError
+from loom.core.errors import ConfigError, CursorError, FieldError
 from loom.core.model import ModelInfo
 from loom.core.query import (
     CursorCodec,
@@ -46,7 +46,7 @@ from loom.core.query import (
 )
 from loom.core.query._fieldtypes import convert, scalar_type
 from loom.core.query._spec import MAX_LIMIT
-from loom.core.repository.sqlalchemy._query_filters import compile_group
+from loom.core.repository.sqlalchemy._query_filters import compile_group, is_nullable
 
 T = TypeVar("T")
 
@@ -132,12 +132,18 @@ def _shape(
             name=s.field,
             column=table.c[s.field],
             descending=s.direction is SortDirection.DESC,
-            nullable=info.columns[s.field].nullable,
+            nullable=is_nullable(table, info, s.field),
             type=scalar_type(info.columns[s.field]),
         )
         for s in sort
     )
     names = tuple(info.columns) if columns is None else columns
+    unknown = [name for name in names if name not in table.c]
+    if unknown:
+        raise ConfigError(
+            f"cannot select {', '.join(map(repr, unknown))} from table {table.name!r} of "
+            f"{info.name}; its columns are: {', '.join(table.c.keys())}"
+        )
     # Key columns the caller did not ask for are selected too (after the others): the next
     # cursor is read from the last row.
     selected = names + tuple(k.name for k in keys if k.name not in names)
@@ -316,6 +322,7 @@ def build_list(
     Raises:
         QueryError: When the query does not fit the model, the allowlists or the limits.
         CursorError: When the cursor is tampered with, foreign or expired.
+        ConfigError: When ``columns`` names a column the table does not have.
     """
     checked = validate_query(
         query, info, filterable=filterable, sortable=sortable, max_limit=max_limit

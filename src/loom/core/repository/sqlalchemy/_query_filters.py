@@ -35,6 +35,15 @@ _ORDER: dict[FilterOp, Callable[[Any, Any], Any]] = {
 }
 
 
+def is_nullable(table: sa.Table, info: ModelInfo, name: str) -> bool:
+    """Whether a column may hold NULL, by the model or by the table.
+
+    Either saying so is enough: treating a NOT NULL column as nullable costs a little speed,
+    the reverse would lose rows.
+    """
+    return info.columns[name].nullable or bool(table.c[name].nullable)
+
+
 def compile_group(table: sa.Table, info: ModelInfo, group: FilterGroup) -> ColumnElement[bool]:
     """Compile a group that :func:`loom.core.query.validate_filters` returned."""
     parts = [compile_filter(table, info, spec) for spec in group.filters]
@@ -47,7 +56,7 @@ def compile_group(table: sa.Table, info: ModelInfo, group: FilterGroup) -> Colum
 def compile_filter(table: sa.Table, info: ModelInfo, spec: FilterSpec) -> ColumnElement[bool]:
     """Compile one validated condition."""
     column: ColumnElement[Any] = table.c[spec.field]
-    nullable = info.columns[spec.field].nullable
+    nullable = is_nullable(table, info, spec.field)
     op, value = spec.op, spec.value
     if op is FilterOp.EQ:
         return column.is_(None) if value is None else column == value

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from loom.core.errors import ConfigError
 from loom.core.model import BaseModel, ColumnField, model_info
 from loom.core.query import (
     CursorCodec,
@@ -174,3 +175,20 @@ def test_keyset_on_a_nullable_key(direction: SortDirection, value: int | None, w
     query = _cursor_query((SortSpec(field="score", direction=direction),), (value, 9))
     sql = _sql(build_list(_table(), INFO, query, codec=CODEC).statement, LITE)
     assert where in sql
+
+
+def test_selecting_an_unknown_column_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_list(_table(), INFO, QuerySpec(), codec=CODEC, columns=("id", "nmae"))
+    assert caught.value.message == (
+        "cannot select 'nmae' from table 'rows' of Row; its columns are: id, name, score, rank, at"
+    )
+
+
+def test_a_column_nullable_in_the_table_is_treated_as_nullable() -> None:
+    table = _table()
+    table.c.rank.nullable = True  # the model says NOT NULL; the table disagrees
+    clauses = order_by(table, INFO, (SortSpec(field="rank"),))
+    assert _sql(sa.select(table.c.id).order_by(*clauses), LITE).endswith(
+        "ORDER BY rows.rank ASC NULLS LAST, rows.id ASC"
+    )
