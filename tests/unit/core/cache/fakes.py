@@ -49,7 +49,10 @@ class ProductWithReviews(BaseModel):
     reviews: list[Review] = RelationField(
         Review, foreign_key="product_id", many=True, profiles=("with_reviews",)
     )
-    review_count: int = Projection(loader=None, profiles=("with_count",), depends_on=("reviews",))
+    # Projection is a field marker the model metaclass replaces; typed as the field's value.
+    review_count: int = Projection(  # type: ignore[assignment]
+        loader=None, profiles=("with_count",), depends_on=("reviews",)
+    )
 
 
 @cached
@@ -191,3 +194,10 @@ async def until(predicate: Any, limit: int = 200_000) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("condition not reached")
+
+
+async def name_of(repo: Any, obj_id: int, profile: str = "default") -> str:
+    """The ``name`` of a row read through ``repo`` (which must find it)."""
+    row = await repo.get_by_id(obj_id, profile)
+    assert row is not None, f"row {obj_id} not found"
+    return str(row.name)
