@@ -65,6 +65,9 @@ def _struct_default(value: Any) -> Any:
     return value
 
 
+# Repeated on the class: type checkers read msgspec.Struct's own transform before the
+# metaclass's, and models are keyword-only (required fields may follow defaulted ones).
+@dataclass_transform(kw_only_default=True, field_specifiers=(msgspec.field,))
 class BaseModel(msgspec.Struct, metaclass=ModelMeta):
     """Base of every model. Declares no columns: give the model its own ``id``.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
 
@@ -89,6 +89,10 @@ class SortSpec(msgspec.Struct, frozen=True, kw_only=True):
 
     field: str
     direction: SortDirection = SortDirection.ASC
+
+    if TYPE_CHECKING:
+        # Lets type checkers accept the documented spelling ``direction="ASC"``.
+        def __init__(self, *, field: str, direction: SortDirection | str = ...) -> None: ...
 
     def __post_init__(self) -> None:
         # Direct construction does not convert ("ASC" as written in the documents); decoding does.

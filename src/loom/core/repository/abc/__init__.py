@@ -17,6 +17,7 @@ from loom.core.query import (
     SortDirection,
     SortSpec,
 )
+from loom.core.repository.abc._builder import DefaultRepositoryBuilder
 from loom.core.repository.abc._protocols import (
     Countable,
     Creatable,
@@ -33,6 +34,7 @@ __all__ = [
     "Countable",
     "Creatable",
     "CursorResult",
+    "DefaultRepositoryBuilder",
     "Deletable",
     "FilterGroup",
     "FilterOp",

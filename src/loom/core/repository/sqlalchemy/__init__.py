@@ -27,6 +27,11 @@ from loom.core.repository.sqlalchemy._decorators import (
     transactional,
     with_session_scope,
 )
+from loom.core.repository.sqlalchemy._di import (
+    SQLAlchemyDefaultRepositoryBuilder,
+    SQLAlchemyPersistence,
+    build_sqlalchemy_repository_registration_module,
+)
 from loom.core.repository.sqlalchemy._profiles import CountLoader, ProjectionLoader, SumLoader
 from loom.core.repository.sqlalchemy._registration import repository_for
 from loom.core.repository.sqlalchemy._repository import RepositorySQLAlchemy
@@ -48,11 +53,14 @@ __all__ = [
     "ProjectionLoader",
     "Propagation",
     "RepositorySQLAlchemy",
+    "SQLAlchemyDefaultRepositoryBuilder",
+    "SQLAlchemyPersistence",
     "SessionManager",
     "SumLoader",
     "SupportsPostCommit",
     "TimestampMixin",
     "Transaction",
+    "build_sqlalchemy_repository_registration_module",
     "compile_model",
     "current_session_manager",
     "get_session",

@@ -65,9 +65,11 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
     Args:
         session_manager: Where connections and transactions come from.
         model: The Struct model (optional when given as the generic parameter of a subclass).
-        base: Declarative base whose registry compiles the model (``Base`` by default).
-        cursor_codec: Signs cursors; defaults to the session manager's codec.
-        max_limit: Largest page a query may ask for.
+        base: Declarative base whose registry compiles the model (the session manager's
+            ``base``, else ``Base``).
+        cursor_codec: Signs cursors; defaults to the session manager's ``cursor_codec``, else
+            a key of this process only.
+        max_limit: Largest page a query may ask for (the session manager's ``max_limit``).
     """
 
     def __init__(
@@ -76,8 +78,8 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         model: type[OutputT] | None = None,
         *,
         base: type[Any] | None = None,
-        cursor_codec: Any | None = None,
-        max_limit: int = 1000,
+        cursor_codec: CursorCodec | None = None,
+        max_limit: int | None = None,
     ) -> None:
         resolved = model or _model_from_generic(type(self))
         if resolved is None:
@@ -87,14 +89,15 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
             )
         self.session_manager = session_manager
         self.model: type[OutputT] = resolved
+        base = base or session_manager.base
         self._compiled: CompiledModel = compile_model(resolved, base)
         self._registry = registry_for(base)
         self.info: ModelInfo = self._compiled.info
         self.table: sa.Table = self._compiled.table
         # Without a configured secret, cursors are signed with a key of this process only: they
         # then do not survive a restart nor cross processes (the kernel warns at boot).
-        self._codec = cursor_codec or CursorCodec(_PROCESS_KEY)
-        self._max_limit = max_limit
+        self._codec = cursor_codec or session_manager.cursor_codec or CursorCodec(_PROCESS_KEY)
+        self._max_limit = session_manager.max_limit if max_limit is None else max_limit
         table, pk = self.table, self._compiled.pk
         columns = list(table.c)
         self._select_pk = sa.select(*columns).where(pk == sa.bindparam(_PK))

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 
 from loom.core.errors import TransactionError
 from loom.core.events import SupportsPostCommit
+from loom.core.query import CursorCodec
 from loom.core.repository.sqlalchemy._transaction import Transaction, TransactionRunner
 from loom.core.trace import current_trace_id
 from loom.core.transaction import Propagation
@@ -80,6 +81,12 @@ class SessionManager:
         self._session_factory = async_sessionmaker(self._engine, expire_on_commit=False)
         self.inject_trace_id = inject_trace_id and self.dialect_name == "postgresql"
         self._hooks: list[SupportsPostCommit] = []
+        self.base: type[Any] | None = None
+        """Declarative base repositories compile their models into (``Base`` when ``None``)."""
+        self.cursor_codec: CursorCodec | None = None
+        """Signs the cursors of this manager's repositories (the kernel sets it)."""
+        self.max_limit = 1000
+        """Largest page the repositories of this manager accept."""
         self._runner = TransactionRunner(self)
         self._install_listeners()
 

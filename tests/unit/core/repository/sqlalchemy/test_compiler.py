@@ -44,7 +44,7 @@ def ddl(table: sa.Table, dialect: sa.engine.Dialect) -> str:
 def test_columns_follow_the_field_types() -> None:
     base = new_base()
     table = compile_model(Article, base).table
-    sql = ddl(table, postgresql.dialect())
+    sql = ddl(table, postgresql.dialect())  # type: ignore[no-untyped-call]
     assert "title VARCHAR(200) NOT NULL" in sql
     assert "body TEXT NOT NULL" in sql
     assert "price NUMERIC NOT NULL" in sql

@@ -1,0 +1,43 @@
+"""The persistence port the kernel drives; the SQLAlchemy adapter implements it."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Protocol
+
+from loom.core.events import SupportsPostCommit
+from loom.core.repository.abc import RepoFor
+from loom.core.transaction import Propagation
+
+
+class Persistence(Protocol):
+    """What the kernel needs of a database adapter."""
+
+    def transaction(
+        self,
+        propagation: Propagation | str = Propagation.REQUIRED,
+        *,
+        read_only: bool = False,
+    ) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Open or join a transaction."""
+        ...
+
+    def repository(self, model: type[Any]) -> RepoFor[Any]:
+        """The (uncached) repository of ``model``: its custom class or the default."""
+        ...
+
+    def add_post_commit_hook(self, hook: SupportsPostCommit) -> None:
+        """Call ``hook`` with the events of every committed transaction."""
+        ...
+
+    async def start(self, *, create_schema: bool) -> None:
+        """Open the database (and create missing tables when asked)."""
+        ...
+
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query."""
+        ...
+
+    async def stop(self) -> None:
+        """Release every connection."""
+        ...

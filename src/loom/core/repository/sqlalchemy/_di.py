@@ -1,0 +1,178 @@
+"""Wiring the SQLAlchemy adapter into the container and the kernel."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from loom.core.di import LoomContainer
+from loom.core.events import SupportsPostCommit
+from loom.core.repository.abc import DefaultRepositoryBuilder, RepoFor
+from loom.core.repository.sqlalchemy._compiler import new_base, registry_for
+from loom.core.repository.sqlalchemy._repository import RepositorySQLAlchemy
+from loom.core.repository.sqlalchemy._session import SessionManager
+from loom.core.transaction import Propagation
+
+
+@dataclass(frozen=True)
+class SQLAlchemyDefaultRepositoryBuilder:
+    """Builds ``RepositorySQLAlchemy(session_manager, model)`` for models without a custom one.
+
+    Registered by :func:`build_sqlalchemy_repository_registration_module`; construct it
+    yourself only to register it ahead of that module.
+    """
+
+    session_manager: SessionManager
+
+    def build(self, model: type[Any]) -> RepoFor[Any]:
+        """The default repository of ``model``."""
+        return RepositorySQLAlchemy(self.session_manager, model)
+
+
+def build_repository(container: LoomContainer, model: type[Any]) -> RepoFor[Any]:
+    """The repository ``model`` gets: its ``repository_for`` class, else the default builder's."""
+    custom = model.__dict__.get("__loom_repository__")
+    if custom is not None:
+        manager = container.resolve(SessionManager)
+        return custom(manager, model)  # type: ignore[no-any-return]
+    builder: DefaultRepositoryBuilder = container.resolve(DefaultRepositoryBuilder)
+    return builder.build(model)
+
+
+def repository_keys(model: type[Any]) -> list[Any]:
+    """Container keys a model's repository is registered under."""
+    keys: list[Any] = [RepoFor[model]]  # type: ignore[valid-type]
+    custom = model.__dict__.get("__loom_repository__")
+    if custom is not None:
+        keys.append(custom)
+        contract = model.__dict__.get("__loom_repository_contract__")
+        if contract is not None:
+            keys.append(contract)
+    return keys
+
+
+def build_sqlalchemy_repository_registration_module(
+    session_manager: SessionManager,
+    models: Sequence[type[Any]],
+    *,
+    logical_models: Sequence[type[Any]] = (),
+) -> Callable[[LoomContainer], None]:
+    """A container module registering the session manager and every model's repository.
+
+    It registers ``SessionManager`` and ``DefaultRepositoryBuilder`` unless the container has
+    them already (register your own builder first to swap it), then each model's repository
+    as a singleton under ``RepoFor[Model]``, its custom class and its contract protocol.
+
+    Args:
+        session_manager: The shared session manager.
+        models: Models stored in tables.
+        logical_models: Models without a table of their own (views, projections served by
+            custom repositories): compiled for their fields but given no default repository.
+
+    Returns:
+        ``Callable[[LoomContainer], None]``.
+    """
+    logical = set(logical_models)
+
+    def module(container: LoomContainer) -> None:
+        if not container.is_registered(SessionManager):
+            container.register(SessionManager, instance=session_manager)
+        if not container.is_registered(DefaultRepositoryBuilder):
+            container.register(
+                DefaultRepositoryBuilder,
+                instance=SQLAlchemyDefaultRepositoryBuilder(session_manager),
+            )
+        for model in models:
+            if model in logical and model.__dict__.get("__loom_repository__") is None:
+                continue
+            instance = build_repository(container, model)
+            for key in repository_keys(model):
+                container.register(key, instance=instance)
+
+    return module
+
+
+@dataclass
+class SQLAlchemyPersistence:
+    """The kernel's persistence port on SQLAlchemy: one session manager, one declarative base.
+
+    Attributes:
+        session_manager: The session manager.
+        base: The declarative base the application's models compile into.
+    """
+
+    session_manager: SessionManager
+    models: Sequence[type[Any]]
+    base: type[Any] = field(default_factory=new_base)
+    _repositories: dict[type[Any], RepoFor[Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.session_manager.base = self.base
+        registry_for(self.base).compile_all(self.models)
+
+    @classmethod
+    def from_config(cls, database: Any, models: Sequence[type[Any]]) -> SQLAlchemyPersistence:
+        """Build from the ``database`` config section."""
+        manager = SessionManager(
+            database.url,
+            echo=database.echo,
+            pool_pre_ping=database.pool_pre_ping,
+            pool_size=database.pool_size,
+            max_overflow=database.max_overflow,
+            pool_timeout=database.pool_timeout,
+            pool_recycle=database.pool_recycle,
+            connect_args=dict(database.connect_args) or None,
+        )
+        return cls(manager, models)
+
+    def transaction(
+        self,
+        propagation: Propagation | str = Propagation.REQUIRED,
+        *,
+        read_only: bool = False,
+    ) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Open or join a transaction."""
+        return self.session_manager.transaction(propagation, read_only=read_only)
+
+    def registration_module(self) -> Callable[[LoomContainer], None]:
+        """The container module for this persistence."""
+        return build_sqlalchemy_repository_registration_module(self.session_manager, self.models)
+
+    def repository(self, model: type[Any]) -> RepoFor[Any]:
+        """The uncached repository of ``model`` (built once)."""
+        repo = self._repositories.get(model)
+        if repo is None:
+            custom = model.__dict__.get("__loom_repository__")
+            repo = (
+                custom(self.session_manager, model)
+                if custom is not None
+                else RepositorySQLAlchemy(self.session_manager, model)
+            )
+            self._repositories[model] = repo
+        return repo
+
+    def add_post_commit_hook(self, hook: SupportsPostCommit) -> None:
+        """Call ``hook`` after every commit."""
+        self.session_manager.add_post_commit_hook(hook)
+
+    async def start(self, *, create_schema: bool) -> None:
+        """Create missing tables when asked."""
+        if create_schema:
+            await self.session_manager.create_all(self.base)
+
+    async def ping(self) -> bool:
+        """Whether the database answers ``SELECT 1``."""
+        try:
+            async with self.session_manager.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        """Dispose of the engine."""
+        await self.session_manager.dispose()

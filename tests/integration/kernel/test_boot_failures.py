@@ -1,0 +1,114 @@
+"""Boot-time failures: each kind of mistake fails at start with a message naming its cause."""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+from loom.core.bootstrap import create_kernel
+from loom.core.errors import BootError, ConfigError, DependencyError
+
+MODEL = """
+from loom.core.model import BaseModel, ColumnField
+
+class Thing(BaseModel):
+    __tablename__ = "things"
+    id: int = ColumnField(primary_key=True, autoincrement=True)
+    name: str = ColumnField(length=20)
+"""
+
+
+def write_app(tmp_path: Path, source: str) -> tuple[Path, str]:
+    """Write a one-module app and a config listing it; return the config and module name."""
+    package = f"bootapp_{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "src" / package
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "components.py").write_text(textwrap.dedent(MODEL + source))
+    config = tmp_path / "app.yaml"
+    config.write_text(
+        textwrap.dedent(
+            f"""
+            app:
+              code_path: src
+              discovery:
+                modules:
+                  include: [{package}.components]
+            database:
+              url: sqlite+aiosqlite:///{tmp_path / "boot.db"}
+            security:
+              cursor_secret: test-secret
+            """
+        )
+    )
+    return config, package
+
+
+async def test_a_module_that_does_not_exist(tmp_path: Path) -> None:
+    config, package = write_app(tmp_path, "")
+    config.write_text(config.read_text().replace(f"{package}.components", f"{package}.nope"))
+    with pytest.raises(BootError, match=rf"module '{package}.nope' was not found"):
+        await create_kernel(config).start()
+
+
+async def test_a_marker_naming_a_missing_parameter(tmp_path: Path) -> None:
+    config, _ = write_app(
+        tmp_path,
+        """
+from loom.core.use_case import LoadById
+from loom.core.use_case.use_case import UseCase
+
+class Show(UseCase[Thing, Thing]):
+    async def execute(self, thing_id: int, thing: Thing = LoadById(Thing, by="id")) -> Thing:
+        return thing
+""",
+    )
+    with pytest.raises(ConfigError, match=r"Show.execute.*'id' is not a parameter of execute"):
+        await create_kernel(config).start()
+
+
+async def test_a_missing_dependency_names_the_chain(tmp_path: Path) -> None:
+    config, _ = write_app(
+        tmp_path,
+        """
+from loom.core.use_case.use_case import UseCase
+
+class Mailer:
+    pass
+
+class Notify(UseCase[Thing, None]):
+    def __init__(self, mailer: Mailer) -> None:
+        self.mailer = mailer
+
+    async def execute(self) -> None:
+        return None
+""",
+    )
+    with pytest.raises(DependencyError, match=r"Notify -> Mailer: Mailer is not registered"):
+        await create_kernel(config).start()
+
+
+async def test_an_unknown_config_key_names_key_and_file(tmp_path: Path) -> None:
+    config, _ = write_app(tmp_path, "")
+    config.write_text(config.read_text() + "databse:\n  url: x\n")
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'databse' in \S*app.yaml; known top-level keys: app, cache"
+    ):
+        create_kernel(config)
+
+
+async def test_an_unsupported_field_type_names_model_and_field(tmp_path: Path) -> None:
+    config, _ = write_app(
+        tmp_path,
+        """
+class Odd(BaseModel):
+    __tablename__ = "odd"
+    id: int = ColumnField(primary_key=True)
+    shape: complex
+""",
+    )
+    with pytest.raises(ConfigError, match=r"model Odd, field 'shape'"):
+        await create_kernel(config).start()
