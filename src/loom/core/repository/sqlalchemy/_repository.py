@@ -124,6 +124,13 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
             return lambda row: msgspec.convert(dict(row._mapping), model, strict=False)
         return lambda row: model(**row._mapping)
 
+    def _item_columns_converter(
+        self, columns: Sequence[str]
+    ) -> typing.Callable[[Row[Any]], OutputT]:
+        model = self.model
+        indexed = tuple(enumerate(columns))
+        return lambda row: model(**{name: row[i] for i, name in indexed})
+
     def to_model(self, row: Row[Any]) -> OutputT:
         """Build the model Struct from a row of this table."""
         return self._row_to_model(row)
@@ -307,7 +314,16 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
             self.table, self.info, query, codec=self._codec, max_limit=self._max_limit
         )
         rows = await self._fetch(plan.statement)
-        result: PageResult[OutputT] | CursorResult[OutputT] = plan.finish(rows, self._row_to_model)
+        to_item = self._row_to_model
+        if query.include_total:
+            # The window count rides along as an extra column: build items from the rest.
+            to_item = self._item_columns_converter(plan.columns)
+        total = None
+        if plan.needs_count(rows):
+            total = int((await self._fetch(plan.count_statement))[0][0])
+        result: PageResult[OutputT] | CursorResult[OutputT] = plan.finish(
+            rows, to_item, total=total
+        )
         if self._profiles.active(profile) and result.items:
             await self._profiles.load(result.items, profile)
         return result
