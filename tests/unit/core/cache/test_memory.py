@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loom.core.cache import BoundedMemoryCache, _memory
+from loom.core.cache import BoundedMemoryCache
 
 
 def test_least_recently_used_entries_are_evicted_past_max_size() -> None:
