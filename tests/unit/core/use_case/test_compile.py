@@ -1,7 +1,6 @@
 """Every mistake a use case can declare is a ConfigError at compile time naming its cause."""
 
 # Markers are immutable records read at boot, like FastAPI's Depends(); B008 does not know them.
-# ruff: noqa: B008
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Running a compiled plan: parameters, the command, Exists and LoadById, then execute."""
 
 # Markers are immutable records read at boot, like FastAPI's Depends(); B008 does not know them.
-# ruff: noqa: B008
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Business rules: declared once, evaluated together, one error listing every violation."""
 
 # Markers are immutable records read at boot, like FastAPI's Depends(); B008 does not know them.
-# ruff: noqa: B008
 
 from __future__ import annotations
 
