@@ -16,6 +16,7 @@ import inspect
 import logging
 import sys
 import typing
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -50,6 +51,8 @@ IdT = TypeVar("IdT")
 logger = logging.getLogger("loom.cache")
 
 _Loaded = tuple[Any, bytes | None]
+_RECENT_LOADS = 64
+"""Payloads of the latest loads kept per repository, keyed by (key, fingerprint)."""
 
 
 def _model_of(repository: Any, model: type[Any] | None) -> type[Any]:
@@ -99,6 +102,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         self.stats: CacheStats = stats if isinstance(stats, CacheStats) else CacheStats()
         """Hits, misses, errors and bypasses (shared with the data gateway)."""
         self._flights: SingleFlight[_Loaded] = SingleFlight()
+        self._recent: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         model_type = self._info.model
         self._one_decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(model_type | None)
         self._page_decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(
@@ -323,6 +327,12 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
             if value is not MISS:
                 self.stats.hits += 1
                 return value
+        recent = self._recent.get((key, fingerprint))
+        if recent is not None:
+            # A load for these very counters finished after our read was answered (its flight
+            # is gone): as valid as the entry it stored.
+            self.stats.hits += 1
+            return decoder.decode(recent)
         self.stats.misses += 1
         # The fingerprint is part of the flight key: a reader that saw newer counters (a write
         # committed meanwhile) must not share a load that may predate that commit.
@@ -358,6 +368,10 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         except (TypeError, msgspec.EncodeError) as exc:
             logger.warning("cache: result under %r cannot be encoded, not cached: %r", key, exc)
             return value, None
+        # Remembered before the flight ends, so a reader whose miss raced this load finds it.
+        self._recent[(key, fingerprint)] = payload
+        while len(self._recent) > _RECENT_LOADS:
+            self._recent.popitem(last=False)
         envelope = seal(fingerprint, payload)
         ttl = self._config.jittered(ttl)
         if isinstance(self._cache, CacheGateway):
