@@ -361,7 +361,7 @@ class InMemoryRepository(Generic[OutputT, IdT]):
             self._field(key)
         unique = [(name,) for name, c in self.info.columns.items() if c.spec.unique]
         allowed = [self.info.primary_key, *unique]
-        if keys not in allowed and not (len(keys) == 1 and (keys[0],) in allowed):
+        if keys not in allowed:
             shown = "; ".join(", ".join(k) for k in allowed)
             raise QueryError(
                 f"{self.info.name}.upsert: conflict_on={keys!r} is not a unique key; use the "

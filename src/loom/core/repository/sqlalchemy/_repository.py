@@ -103,6 +103,7 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         self._select_pk = sa.select(*columns).where(pk == sa.bindparam(_PK))
         self._insert = sa.insert(table).returning(*columns)
         self._insert_many = sa.insert(table).returning(*columns, sort_by_parameter_order=True)
+        self._insert_batches = sa.insert(table).returning(*columns)
         self._update = sa.update(table).where(pk == sa.bindparam(_PK)).returning(*columns)
         self._delete = sa.delete(table).where(pk == sa.bindparam(_PK)).returning(pk)
         self._by_field: dict[str, sa.Select[Any]] = {}
@@ -341,6 +342,7 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         if not items:
             return []
         values = [create_values(self.info, item) for item in items]
+        statement, restore = self._batch_insert(values)
         shapes = {frozenset(v) for v in values}
         if len(shapes) > 1:
             # Every row of one batched statement must name the same columns.
@@ -348,8 +350,34 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
             for row in values:
                 for name in every - row.keys():
                     row[name] = self._fill_value(name)
-        rows = await self._write(self._insert_many, values, "create", self._event("created"))
-        return [self._row_to_model(row) for row in rows]
+        rows = await self._write(statement, values, "create", self._event("created"))
+        return [self._row_to_model(row) for row in restore(rows)]
+
+    def _batch_insert(
+        self, values: Sequence[Mapping[str, Any]]
+    ) -> tuple[sa.Executable, typing.Callable[[Sequence[Row[Any]]], Sequence[Row[Any]]]]:
+        """The batched INSERT for ``values`` and how to put its rows back in input order.
+
+        SQLite does not promise the order of RETURNING rows, so for ``sort_by_parameter_order``
+        SQLAlchemy falls back to one statement per row there. Instead, batches are sent
+        unordered and the rows are matched back by key: keys given by the caller are looked
+        up, and keys SQLite generates grow in VALUES order (each new rowid is the largest plus
+        one, and the transaction holds the write lock), so sorting by key restores the order.
+        """
+        if self.session_manager.dialect_name != "sqlite" or len(self.info.primary_key) != 1:
+            return self._insert_many, _as_is
+        pk = self.info.primary_key[0]
+        given = [row.get(pk) for row in values]
+        if all(key is not None for key in given):
+
+            def by_given_key(rows: Sequence[Row[Any]]) -> list[Row[Any]]:
+                found = {row._mapping[pk]: row for row in rows}
+                return [found[key] for key in given]
+
+            return self._insert_batches, by_given_key
+        if any(key is not None for key in given) or self.info.columns[pk].base_type is not int:
+            return self._insert_many, _as_is
+        return self._insert_batches, lambda rows: sorted(rows, key=lambda row: row._mapping[pk])
 
     def _fill_value(self, name: str) -> Any:
         column = self.info.columns[name]
@@ -380,6 +408,16 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         keys = tuple(conflict_on or self.info.primary_key)
         for key in keys:
             self._field_column(key)
+        unique = [self.info.primary_key] + [
+            (name,) for name, column in self.info.columns.items() if column.spec.unique
+        ]
+        if keys not in unique:
+            # ON CONFLICT needs a unique index on exactly these columns; without one the
+            # database refuses the statement with an error that names no field.
+            raise QueryError(
+                f"{self.info.name}.upsert: conflict_on={keys!r} is not a unique key; use the "
+                f"primary key or a unique field ({'; '.join(', '.join(k) for k in unique)})"
+            )
         values = create_values(self.info, data)
         missing = [k for k in keys if k not in values]
         if missing:
@@ -410,6 +448,10 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
 
     async def on_transaction_committed(self, events: tuple[MutationEvent, ...]) -> None:
         """Post-commit hook; the plain repository has nothing to do (caches override it)."""
+
+
+def _as_is(rows: Sequence[Row[Any]]) -> Sequence[Row[Any]]:
+    return rows
 
 
 def _needs_convert(tp: Any) -> bool:
