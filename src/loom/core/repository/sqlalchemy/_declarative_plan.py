@@ -274,8 +274,8 @@ def _converter(
     target = shape.base
 
     def convert(row: Row[Any]) -> Any:
-        data = dict(row._mapping)
-        data.pop(TOTAL, None)
+        # Column names are sqlalchemy's quoted_name, a str subclass msgspec refuses as a key.
+        data = {str(k): v for k, v in zip(row._fields, row, strict=True) if k != TOTAL}
         return msgspec.convert(data, target, strict=False)
 
     return convert

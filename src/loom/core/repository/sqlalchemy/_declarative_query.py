@@ -211,15 +211,6 @@ class DeclarativeQuery:
                 ) from exc
         return self._shape
 
-    def __set_name__(self, owner: type[Any], name: str) -> None:
-        if not (isinstance(owner, type) and issubclass(owner, RepositorySQLAlchemy)):
-            raise ConfigError(
-                f"@query on {self.name}: {owner.__name__} is not a RepositorySQLAlchemy "
-                "subclass; declarative queries take the table and session manager from the "
-                "repository, so declare the method on one"
-            )
-        self.attribute = name
-
     @typing.overload
     def __get__(self, instance: None, owner: type[Any] | None = None) -> DeclarativeQuery: ...
 
@@ -237,6 +228,12 @@ class DeclarativeQuery:
 
     def plan_for(self, repository: Any) -> QueryPlan:
         """The compiled plan of this query for one repository (built once per repository)."""
+        if not isinstance(repository, RepositorySQLAlchemy):
+            raise ConfigError(
+                f"@query on {self.name}: {type(repository).__name__} is not a "
+                "RepositorySQLAlchemy subclass; declarative queries take the table and the "
+                "session manager from the repository, so declare the method on one"
+            )
         plans: dict[int, QueryPlan] | None = repository.__dict__.get(_PLANS)
         if plans is None:
             plans = {}
