@@ -162,4 +162,8 @@ class ProfileLoader:
 
 def _converter(target: CompiledModel) -> Any:
     model = target.model
-    return lambda row: msgspec.convert(dict(row._mapping), model, strict=False)
+    # Keyed by the model's own field names: the row's keys may be str subclasses
+    # (``quoted_name``), which msgspec refuses as object keys. Tables list their columns in
+    # the model's order, and relation statements select every column in table order.
+    names = target.info.column_names()
+    return lambda row: msgspec.convert(dict(zip(names, row, strict=True)), model, strict=False)
