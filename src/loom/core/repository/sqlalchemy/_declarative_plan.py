@@ -1,18 +1,11 @@
-"""What a ``@query`` method becomes for one repository: statements, bind types, row conversion.
+"""What a ``@query`` method becomes for one repository: statements and row conversion.
 
-Values reach the database only as bind parameters. A placeholder compared with a known column
-(``created_at >= :since``) binds with that column's type, so datetimes, UUIDs, decimals and enums
-bind the same way on SQLite and PostgreSQL; otherwise the parameter's annotation decides, and
-failing that the driver. Result columns are typed from the return type (the model's columns, a
-row Struct's fields, a scalar), so SQLite's text datetimes come back as aware datetimes.
+Result columns are typed from the return type (the model's columns, a row Struct's fields, a
+scalar), so SQLite's text datetimes and 0/1 booleans come back as aware datetimes and bools.
 """
 
 from __future__ import annotations
 
-import collections.abc
-import decimal
-import re
-import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,16 +14,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Dialect, Row
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loom.core.errors import ConfigError, LoomError, NotFoundError
+from loom.core.errors import LoomError, NotFoundError
 from loom.core.events import MutationEvent
-from loom.core.model import FieldInfo
-from loom.core.model._fields import ColumnSpec
 from loom.core.query import PageResult
+from loom.core.repository.sqlalchemy._declarative_binds import bind_params
+from loom.core.repository.sqlalchemy._declarative_shape import ResultShape, result_type
 from loom.core.repository.sqlalchemy._errors import translate
-from loom.core.repository.sqlalchemy._types import SUPPORTED, column_type
 
 if TYPE_CHECKING:
     from loom.core.repository.sqlalchemy._declarative_query import DeclarativeQuery
@@ -39,213 +31,6 @@ if TYPE_CHECKING:
 TOTAL = "_loom_total"
 _LIMIT = "_loom_limit"
 _OFFSET = "_loom_offset"
-_COLLECTIONS = (
-    list,
-    tuple,
-    set,
-    frozenset,
-    collections.abc.Sequence,
-    collections.abc.Set,
-    collections.abc.Collection,
-    collections.abc.Iterable,
-)
-
-# A column reference, optionally qualified: users.email, "u"."email", email.
-_IDENT = r'(?:"?(?P<q>\w+)"?\s*\.\s*)?"?(?P<col>\w+)"?'
-_FORWARD = re.compile(
-    _IDENT + r"\s*(?:=|==|!=|<>|<=|>=|<|>|(?:NOT\s+)?IN|IS\s+(?:NOT\s+)?DISTINCT\s+FROM)"
-    r"\s*\(?\s*(?<![:\w]):(?P<p>\w+)",
-    re.IGNORECASE,
-)
-_REVERSE = re.compile(r"(?<![:\w]):(?P<p>\w+)\s*(?:=|!=|<>|<=|>=|<|>)\s*" + _IDENT, re.IGNORECASE)
-_BETWEEN = re.compile(
-    _IDENT + r"\s+(?:NOT\s+)?BETWEEN\s+:(?P<p>\w+)\s+AND\s+:(?P<p2>\w+)", re.IGNORECASE
-)
-_FROM = re.compile(
-    r'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?(?P<table>\w+)"?(?:\s+(?:AS\s+)?"?(?P<alias>\w+)"?)?',
-    re.IGNORECASE,
-)
-_PAGING_CLAUSE = re.compile(r"\b(?:LIMIT|OFFSET|FETCH)\b", re.IGNORECASE)
-
-
-class _Integral(sa.TypeDecorator[int]):
-    """An integer result: PostgreSQL's ``sum(bigint)`` is NUMERIC, read back as an int."""
-
-    impl = sa.BigInteger
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if isinstance(value, decimal.Decimal | float) and value == int(value):
-            return int(value)
-        return value
-
-
-@dataclass(frozen=True, slots=True)
-class ResultShape:
-    """The result a ``@query`` method declares.
-
-    Attributes:
-        kind: ``"one"`` (``X`` / ``X | None``), ``"many"`` (``list[X]``) or ``"page"``
-            (``PageResult[X]``).
-        item: The item annotation as declared (``int | None`` inside a list stays so).
-        base: The item type without ``None``.
-        is_struct: Whether items are Structs (rows by column name) rather than scalars.
-        optional: For ``"one"``: ``None`` when no row matches (else it is an error).
-    """
-
-    kind: Literal["one", "many", "page"]
-    item: Any
-    base: Any
-    is_struct: bool
-    optional: bool
-
-
-def _strip_none(tp: Any) -> tuple[Any, bool]:
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) != len(typing.get_args(tp)):
-            return (args[0] if len(args) == 1 else typing.Union[tuple(args)]), True  # noqa: UP007
-    return tp, False
-
-
-def _field_info(name: str, tp: Any) -> FieldInfo:
-    base, nullable = _strip_none(tp)
-    return FieldInfo(name=name, type=tp, base_type=base, nullable=nullable, spec=ColumnSpec())
-
-
-def _sa_type(tp: Any) -> sa.types.TypeEngine[Any] | None:
-    base, _ = _strip_none(tp)
-    if base is int:
-        return _Integral()
-    return column_type(_field_info("value", tp))
-
-
-def parse_shape(
-    name: str, annotation: Any, *, unique: bool, paged: bool, from_expr: bool
-) -> ResultShape:
-    """Read the result shape from a method's return annotation and check it fits the flags.
-
-    Raises:
-        ConfigError: When the annotation and ``unique``/``paged`` disagree, or the item type is
-            neither a Struct nor a supported scalar.
-    """
-    origin = typing.get_origin(annotation)
-    shown = getattr(annotation, "__name__", None) or repr(annotation)
-    if origin is PageResult:
-        kind: Literal["one", "many", "page"] = "page"
-        item, optional = typing.get_args(annotation)[0], False
-    elif origin in (list, collections.abc.Sequence):
-        kind = "many"
-        item, optional = typing.get_args(annotation)[0], False
-    else:
-        kind = "one"
-        item, optional = _strip_none(annotation)
-    if paged != (kind == "page"):
-        fix = "declare `-> PageResult[...]`" if paged else "add paged=True"
-        raise ConfigError(f"@query on {name}: paged={paged} but the return type is {shown}; {fix}")
-    if kind == "one" and not unique:
-        raise ConfigError(
-            f"@query on {name}: the return type {shown} is a single value; add unique=True, "
-            "or return list[...] for every row"
-        )
-    if kind == "many" and unique:
-        raise ConfigError(
-            f"@query on {name}: unique=True returns one item but the return type is {shown}; "
-            "declare `-> Item | None` or drop unique=True"
-        )
-    base, _ = _strip_none(item)
-    is_struct = isinstance(base, type) and issubclass(base, msgspec.Struct)
-    if not is_struct and _sa_type(item) is None:
-        raise ConfigError(
-            f"@query on {name}: cannot build results of type {item!r}; return the model, a "
-            f"msgspec Struct with fields named like the result columns, or a scalar ({SUPPORTED})"
-        )
-    if from_expr and not is_struct:
-        raise ConfigError(
-            f"@query on {name}: expr= selects the model's rows, so it cannot return the scalar "
-            f"{item!r}; write the whole statement with sql= to select one value"
-        )
-    return ResultShape(kind=kind, item=item, base=base, is_struct=is_struct, optional=optional)
-
-
-def check_paged_sql(name: str, sql: str) -> None:
-    """A paged ``sql=`` must leave LIMIT/OFFSET to Loom."""
-    if _PAGING_CLAUSE.search(sql):
-        raise ConfigError(
-            f"@query on {name}: paged=True adds LIMIT and OFFSET itself, but the statement "
-            "already has LIMIT/OFFSET/FETCH; remove it, or drop paged=True and page by hand"
-        )
-
-
-class _Scope:
-    """The tables a statement names, to find the column a placeholder is compared with."""
-
-    def __init__(self, repository: RepositorySQLAlchemy[Any, Any], text: str, whole: bool):
-        own = repository.table
-        if not whole:
-            self.names: dict[str, sa.Table] = {own.name: own}
-            self.tables: list[sa.Table] = [own]
-            return
-        known = {c.table.name: c.table for c in repository._registry.models.values()}
-        known[own.name] = own
-        self.names, self.tables = {}, []
-        for match in _FROM.finditer(text):
-            table = known.get(match["table"])
-            if table is None:
-                continue
-            self.names[table.name] = table
-            if match["alias"]:
-                self.names[match["alias"]] = table
-            if table not in self.tables:
-                self.tables.append(table)
-
-    def column(self, qualifier: str | None, name: str) -> sa.Column[Any] | None:
-        if qualifier is not None:
-            table = self.names.get(qualifier)
-            return table.c.get(name) if table is not None else None
-        # An unqualified name is only unambiguous when exactly one named table has it.
-        found = [t.c[name] for t in self.tables if name in t.c]
-        return found[0] if len(found) == 1 else None
-
-
-def _binds(
-    decl: DeclarativeQuery, repository: RepositorySQLAlchemy[Any, Any]
-) -> list[sa.BindParameter[Any]]:
-    text = decl.expr if decl.expr is not None else decl.sql
-    assert text is not None
-    scope = _Scope(repository, text, whole=decl.sql is not None)
-    compared: dict[str, list[sa.Column[Any]]] = {}
-    for pattern in (_FORWARD, _REVERSE, _BETWEEN):
-        for match in pattern.finditer(text):
-            column = scope.column(match["q"], match["col"])
-            if column is None:
-                continue
-            for key in ("p", "p2"):
-                if key in match.re.groupindex and match[key]:
-                    compared.setdefault(match[key], []).append(column)
-    try:
-        hints = typing.get_type_hints(decl.function)
-    except NameError:
-        # An annotation that does not resolve only costs the typed bind; the driver binds.
-        hints = {}
-    binds = []
-    for name in decl.placeholders:
-        annotation = hints.get(name)
-        columns = compared.get(name, [])
-        column_types = {type(c.type) for c in columns}
-        column_sa = columns[0].type if len(column_types) == 1 else None
-        base, _ = _strip_none(annotation)
-        is_collection = typing.get_origin(base) in _COLLECTIONS or base in _COLLECTIONS
-        if is_collection and not isinstance(column_sa, sa.JSON):
-            args = typing.get_args(base)
-            element = column_sa or (_sa_type(args[0]) if args else None)
-            binds.append(sa.bindparam(name, expanding=True, type_=element))
-            continue
-        sa_type = column_sa or (_sa_type(annotation) if annotation is not None else None)
-        binds.append(
-            sa.bindparam(name, type_=sa_type) if sa_type is not None else sa.bindparam(name)
-        )
-    return binds
 
 
 def _result_types(
@@ -255,7 +40,7 @@ def _result_types(
         return {c.name: c.type for c in repository.table.c}
     found: dict[str, sa.types.TypeEngine[Any]] = {}
     for field in msgspec.structs.fields(shape.base):
-        sa_type = _sa_type(field.type)
+        sa_type = result_type(field.type)
         if sa_type is not None:
             found[field.encode_name] = sa_type
     return found
@@ -399,7 +184,7 @@ def build_plan(
     decl: DeclarativeQuery, repository: RepositorySQLAlchemy[Any, Any], shape: ResultShape
 ) -> QueryPlan:
     """Compile ``decl`` against the repository's table (once per repository)."""
-    binds = _binds(decl, repository)
+    binds = bind_params(decl, repository)
     page_binds = (
         sa.bindparam(_LIMIT, type_=sa.Integer()),
         sa.bindparam(_OFFSET, type_=sa.Integer()),
@@ -436,7 +221,7 @@ def build_plan(
         clause = sa.text(text).bindparams(*binds, *extra)
         if shape.is_struct:
             return clause.columns(**_result_types(shape, repository))
-        sa_type = _sa_type(shape.item)
+        sa_type = result_type(shape.item)
         assert sa_type is not None  # parse_shape accepted the scalar
         # Positional: a scalar is the first column, whatever the statement calls it.
         return clause.columns(sa.column("value", sa_type))

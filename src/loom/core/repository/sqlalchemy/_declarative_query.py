@@ -29,10 +29,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from loom.core.errors import ConfigError, FieldError, QueryError
-from loom.core.repository.sqlalchemy._declarative_plan import (
-    QueryPlan,
+from loom.core.repository.sqlalchemy._declarative_plan import QueryPlan, build_plan
+from loom.core.repository.sqlalchemy._declarative_shape import (
     ResultShape,
-    build_plan,
     check_paged_sql,
     parse_shape,
 )
