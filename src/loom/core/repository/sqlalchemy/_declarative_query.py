@@ -42,6 +42,7 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 # The pattern sqlalchemy's text() uses for bind parameters, so that what is checked here is
 # exactly what text() will bind (``::type`` casts and ``\:`` escapes are not placeholders).
 PLACEHOLDER = re.compile(r"(?<![:\w\x5c]):(\w+)(?!:)", re.UNICODE)
+_CAST_AFTER_PLACEHOLDER = re.compile(r"(?<![:\w\x5c]):(\w+)::(\w+)")
 PAGING = ("page", "limit", "total")
 _PLANS = "__loom_query_plans__"
 
@@ -93,6 +94,10 @@ class DeclarativeQuery:
         parameters: The method's bindable parameters (``self`` and paging ones excluded).
     """
 
+    # Copied from the method by functools.update_wrapper, like any decorator's wrapper.
+    __name__: str
+    __wrapped__: Callable[..., Awaitable[Any]]
+
     def __init__(
         self,
         fn: Callable[..., Awaitable[Any]],
@@ -126,6 +131,13 @@ class DeclarativeQuery:
         if paged and sql is not None:
             check_paged_sql(self.name, sql)
         self.signature = inspect.signature(fn)
+        cast = _CAST_AFTER_PLACEHOLDER.search(text)
+        if cast:
+            raise ConfigError(
+                f"@query on {self.name}: `:{cast[1]}::{cast[2]}` does not bind :{cast[1]} "
+                f"(text() reads the colons as part of the name); write "
+                f"CAST(:{cast[1]} AS {cast[2]}) instead"
+            )
         self.placeholders = tuple(dict.fromkeys(PLACEHOLDER.findall(text)))
         self.parameters = self._check_parameters()
         self._shape: ResultShape | None = None
