@@ -21,6 +21,7 @@ from loom.core.repository.sqlalchemy._declarative import (
     IdentityMixin,
     TimestampMixin,
 )
+from loom.core.repository.sqlalchemy._declarative_query import DeclarativeQuery, query
 from loom.core.repository.sqlalchemy._decorators import (
     current_session_manager,
     get_session,
@@ -46,6 +47,7 @@ __all__ = [
     "BaseModel",
     "CompiledModel",
     "CountLoader",
+    "DeclarativeQuery",
     "IdentityMixin",
     "ModelRegistry",
     "MutationEvent",
@@ -65,6 +67,7 @@ __all__ = [
     "current_session_manager",
     "get_session",
     "new_base",
+    "query",
     "registry_for",
     "repository_for",
     "transactional",
