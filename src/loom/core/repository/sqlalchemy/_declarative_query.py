@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import re
@@ -141,12 +142,9 @@ class DeclarativeQuery:
         self.placeholders = tuple(dict.fromkeys(PLACEHOLDER.findall(text)))
         self.parameters = self._check_parameters()
         self._shape: ResultShape | None = None
-        self._shape_error: Exception | None = None
-        try:
-            self._shape = self._resolve_shape()
-        except NameError as exc:
+        with contextlib.suppress(NameError):
             # A forward reference (a class defined later in the module) resolves at first use.
-            self._shape_error = exc
+            self._shape = self._resolve_shape()
 
     @property
     def _kind(self) -> str:
@@ -194,16 +192,19 @@ class DeclarativeQuery:
         return tuple(names)
 
     def _resolve_shape(self) -> ResultShape:
-        hints = typing.get_type_hints(self.function)
-        if "return" not in hints:
+        if "return" not in self.function.__annotations__:
             raise ConfigError(
                 f"@query on {self.name}: declare the return type (`-> Model | None`, "
                 "`-> list[Model]`, `-> PageResult[Model]`, `-> int`, ...); it decides the "
                 "result shape"
             )
+        # Only the return annotation: a parameter's may stay unresolved (it only types a bind).
+        raw = self.function.__annotations__["return"]
+        holder = types.SimpleNamespace(__annotations__={"return": raw})
+        annotation = typing.get_type_hints(holder, globalns=self.function.__globals__)["return"]
         return parse_shape(
             self.name,
-            hints["return"],
+            annotation,
             unique=self.unique,
             paged=self.paged,
             from_expr=self.expr is not None,
