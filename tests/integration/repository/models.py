@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from msgspec import UnsetType
+
 from loom.core.model import (
     BaseModel,
     ColumnField,
@@ -20,16 +22,17 @@ class User(TimestampedModel):
     email: str = ColumnField(length=255, unique=True)
     nickname: str | None = ColumnField(length=60, nullable=True)
     score: int | None = None
-    addresses: list[Address] = RelationField(
+    addresses: list[Address] | UnsetType = RelationField(
         "Address", foreign_key="user_id", many=True, profiles=("with_addresses", "full")
     )
-    address_count: int = Projection(
+    # Projection is not a declared field specifier: its defaults need the ignores below.
+    address_count: int | UnsetType = Projection(  # type: ignore[assignment]
         loader=CountLoader("Address", foreign_key="user_id"),
         profiles=("counted", "full"),
         depends_on=("addresses",),
         default=0,
     )
-    order_total: int | None = Projection(
+    order_total: int | UnsetType | None = Projection(  # type: ignore[assignment]
         loader=SumLoader("Order", field="total", foreign_key="user_id"),
         profiles=("full",),
         depends_on=("orders",),
@@ -41,7 +44,9 @@ class Address(BaseModel):
     id: int = ColumnField(primary_key=True, autoincrement=True)
     user_id: int = ColumnField(foreign_key="users.id", on_delete=OnDelete.CASCADE, index=True)
     city: str = ColumnField(length=120)
-    user: User | None = RelationField(User, foreign_key="user_id", profiles=("with_user",))
+    user: User | UnsetType | None = RelationField(
+        User, foreign_key="user_id", profiles=("with_user",)
+    )
 
 
 class Order(BaseModel):

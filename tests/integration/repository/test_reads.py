@@ -163,6 +163,7 @@ async def test_offset_query_sorts_nulls_last_and_reports_the_total(
     second = await users.list_with_query(
         QuerySpec(sort=query.sort, limit=4, page=2, include_total=True)
     )
+    assert isinstance(second, PageResult)
     assert names(second.items) == ["Gus", "bob", "dan"]
     assert (second.has_next, second.total_count) == (False, 7)
     ascending = await users.list_with_query(QuerySpec(sort=(SortSpec(field="score"),)))
