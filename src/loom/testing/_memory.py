@@ -12,21 +12,22 @@ production. Results are fresh Structs: a caller that mutates one never changes a
 Limits: writes are not undone when an enclosing transaction rolls back, ``server_default``
 expressions other than timestamps are not evaluated, and string lengths are not enforced.
 
-Imports the standard library, msgspec and ``loom.core`` only; it must not import sqlalchemy.
+Imports the standard library, msgspec and ``loom.core``, and never sqlalchemy itself. The
+payload helpers still live in the adapter package (``loom.core.repository.sqlalchemy._payload``,
+pure code), so importing this module loads sqlalchemy until they move to the core.
 """
 
 from __future__ import annotations
 
 import copy
 import secrets
-import typing
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from loom.core.errors import ConfigError, QueryError, TransactionError
+from loom.core.errors import QueryError, TransactionError
 from loom.core.events import MutationEvent, SupportsPostCommit
 from loom.core.model import ModelInfo, model_info
 from loom.core.query import (
@@ -49,10 +50,13 @@ from loom.testing._memory_profiles import MemoryProfiles
 from loom.testing._memory_store import (
     MemoryDatabase,
     cascade_events,
+    check_conflict_keys,
     check_not_null,
     check_references,
     check_unique,
     delete_row,
+    is_mutable,
+    server_default_value,
 )
 
 OutputT = TypeVar("OutputT")
@@ -98,7 +102,7 @@ class InMemoryRepository(Generic[OutputT, IdT]):
         pk_spec = self.info.columns[self._pk].spec
         self._generates_pk = pk_spec.generated and self.info.columns[self._pk].base_type is int
         self._mutable = tuple(
-            name for name, column in self.info.columns.items() if _is_mutable(column.base_type)
+            name for name, column in self.info.columns.items() if is_mutable(column.base_type)
         )
         self._datetimes = tuple(
             name for name, column in self.info.columns.items() if column.base_type is datetime
@@ -290,7 +294,7 @@ class InMemoryRepository(Generic[OutputT, IdT]):
         row = self._normalize({name: values.get(name) for name in self.info.columns})
         for name, column in self.info.columns.items():
             if name not in values and column.spec.server_default is not None:
-                row[name] = _server_default(self.info, name, column.spec.server_default)
+                row[name] = server_default_value(self.info, name, column.spec.server_default)
         if row[self._pk] is None and self._generates_pk:
             row[self._pk] = self._next_id
         check_not_null(self.info, row)
@@ -356,22 +360,12 @@ class InMemoryRepository(Generic[OutputT, IdT]):
         await self._emit(uow, [self._event("deleted", [key]), *cascade_events(self)])
         return True
 
-    def _check_conflict_keys(self, keys: tuple[str, ...]) -> None:
-        for key in keys:
-            self._field(key)
-        unique = [(name,) for name, c in self.info.columns.items() if c.spec.unique]
-        allowed = [self.info.primary_key, *unique]
-        if keys not in allowed:
-            shown = "; ".join(", ".join(k) for k in allowed)
-            raise QueryError(
-                f"{self.info.name}.upsert: conflict_on={keys!r} is not a unique key; use the "
-                f"primary key or a unique field ({shown})"
-            )
-
     async def upsert(self, data: Any, *, conflict_on: Sequence[str] | None = None) -> OutputT:
         """Insert, or update the row with the same ``conflict_on`` values."""
         keys = tuple(conflict_on or self.info.primary_key)
-        self._check_conflict_keys(keys)
+        for key in keys:
+            self._field(key)
+        check_conflict_keys(self.info, keys)
         values = create_values(self.info, data)
         missing = [k for k in keys if k not in values]
         if missing:
@@ -397,36 +391,3 @@ class InMemoryRepository(Generic[OutputT, IdT]):
         # The SQL repository reports an upsert as an update of the written fields either way.
         await self._emit(uow, [self._event("updated", [row[self._pk]], changes)])
         return self._to_model(row)
-
-
-def _is_mutable(tp: Any) -> bool:
-    origin = typing.get_origin(tp) or tp
-    if origin in (list, dict, set):
-        return True
-    return isinstance(origin, type) and issubclass(origin, msgspec.Struct)
-
-
-def _server_default(info: ModelInfo, name: str, expression: str) -> Any:
-    text = expression.strip()
-    upper = text.upper()
-    raw: Any
-    if upper in ("CURRENT_TIMESTAMP", "NOW()"):
-        raw = datetime.now(UTC)
-    elif upper == "CURRENT_DATE":
-        raw = datetime.now(UTC).date()
-    elif len(text) >= 2 and text[0] == text[-1] == "'":
-        raw = text[1:-1].replace("''", "'")
-    else:
-        try:
-            raw = msgspec.json.decode(text.lower())
-        except msgspec.DecodeError:
-            raw = msgspec.UNSET
-    try:
-        if raw is not msgspec.UNSET:
-            return msgspec.convert(raw, info.columns[name].type, strict=False)
-    except msgspec.ValidationError:
-        pass
-    raise ConfigError(
-        f"{info.name}.{name}: server_default {expression!r} cannot be evaluated in memory; "
-        "give the field a Python default (default= or default_factory=) for unit tests"
-    )

@@ -6,7 +6,7 @@ are computed from the linked child table; any other loader is called as
 ``await loader.load(repository, items)`` with the in-memory repository and must return
 ``{primary key: value}``.
 
-Imports the standard library and ``loom.core`` only (never sqlalchemy).
+Imports the standard library, msgspec and ``loom.core`` only (never sqlalchemy).
 """
 
 from __future__ import annotations

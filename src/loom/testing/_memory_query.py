@@ -11,7 +11,7 @@ case tested in memory sees what it would see on SQLite or PostgreSQL:
   their stored value; text sorts by code point, as PostgreSQL does under a ``C`` collation and
   SQLite always does.
 
-Imports the standard library and ``loom.core`` only (never sqlalchemy).
+Imports the standard library, msgspec and ``loom.core`` only (never sqlalchemy).
 """
 
 from __future__ import annotations

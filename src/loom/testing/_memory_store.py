@@ -1,20 +1,25 @@
-"""The tables of linked in-memory repositories and the constraints a database would enforce.
+"""The tables of linked in-memory repositories and what a database would do to their rows.
 
 Repositories linked through ``relations=`` share one :class:`MemoryDatabase`; foreign keys,
 ``ON DELETE`` actions and relation loading look up the other tables there. The checks raise the
 errors the SQLAlchemy adapter translates database errors into, with the same message shapes.
+Server defaults that are timestamps or literals are evaluated here too.
 
-Imports the standard library and ``loom.core`` only (never sqlalchemy).
+Imports the standard library, msgspec and ``loom.core`` only (never sqlalchemy).
 """
 
 from __future__ import annotations
 
 import contextlib
+import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from loom.core.errors import ConfigError, ConflictError, FieldError, ValidationError
+import msgspec
+
+from loom.core.errors import ConfigError, ConflictError, FieldError, QueryError, ValidationError
 from loom.core.events import MutationEvent
 from loom.core.model import ModelInfo, OnDelete, model_info
 
@@ -189,3 +194,57 @@ def cascade_events(repo: InMemoryRepository[Any, Any]) -> list[MutationEvent]:
             op: Any = "deleted" if action is OnDelete.CASCADE else "updated"
             events.append(MutationEvent(child.info.entity, op, (), (name,)))
     return events
+
+
+def check_conflict_keys(info: ModelInfo, keys: tuple[str, ...]) -> None:
+    """Refuse upsert conflict keys that are not the primary key or a unique field.
+
+    Raises:
+        QueryError: As the SQL repository does before sending ``ON CONFLICT``.
+    """
+    unique = [info.primary_key] + [(n,) for n, c in info.columns.items() if c.spec.unique]
+    if keys not in unique:
+        shown = "; ".join(", ".join(k) for k in unique)
+        raise QueryError(
+            f"{info.name}.upsert: conflict_on={keys!r} is not a unique key; use the "
+            f"primary key or a unique field ({shown})"
+        )
+
+
+def is_mutable(tp: Any) -> bool:
+    """Whether values of this type can be changed in place (copied on the way in and out)."""
+    origin = typing.get_origin(tp) or tp
+    if origin in (list, dict, set):
+        return True
+    return isinstance(origin, type) and issubclass(origin, msgspec.Struct)
+
+
+def server_default_value(info: ModelInfo, name: str, expression: str) -> Any:
+    """The value a ``server_default`` gives (timestamps and literals only).
+
+    Raises:
+        ConfigError: For any other SQL expression.
+    """
+    text = expression.strip()
+    upper = text.upper()
+    raw: Any
+    if upper in ("CURRENT_TIMESTAMP", "NOW()"):
+        raw = datetime.now(UTC)
+    elif upper == "CURRENT_DATE":
+        raw = datetime.now(UTC).date()
+    elif len(text) >= 2 and text[0] == text[-1] == "'":
+        raw = text[1:-1].replace("''", "'")
+    else:
+        try:
+            raw = msgspec.json.decode(text.lower())
+        except msgspec.DecodeError:
+            raw = msgspec.UNSET
+    try:
+        if raw is not msgspec.UNSET:
+            return msgspec.convert(raw, info.columns[name].type, strict=False)
+    except msgspec.ValidationError:
+        pass
+    raise ConfigError(
+        f"{info.name}.{name}: server_default {expression!r} cannot be evaluated in memory; "
+        "give the field a Python default (default= or default_factory=) for unit tests"
+    )
