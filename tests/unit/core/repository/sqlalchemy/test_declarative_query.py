@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_type
 
 import msgspec
 import pytest
@@ -226,3 +226,9 @@ async def test_page_and_limit_are_checked_before_any_sql(
 async def test_arguments_bind_like_a_normal_call(members: MemberRepository) -> None:
     with pytest.raises(TypeError, match="username"):
         await members.get_by_username()  # type: ignore[call-arg]  # the point of it
+
+
+async def _callers_see_the_declared_types(members: MemberRepository) -> None:
+    # Checked by mypy, never run: @query keeps the method's signature for type checkers.
+    assert_type(await members.get_by_username("ada"), Member | None)
+    assert_type(await members.badges(datetime(2024, 1, 1), page=2), PageResult[Badge])
