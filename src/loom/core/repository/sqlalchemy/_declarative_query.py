@@ -58,6 +58,11 @@ def query(
 ) -> Callable[[F], F]:
     """Turn a body-less async repository method into a declarative query.
 
+    The body never runs: write ``...`` (mypy accepts it where the method may return ``None``;
+    elsewhere write ``raise NotImplementedError``). Parameters bind by name to ``:name``
+    placeholders; a list parameter expands for ``column IN :names``. Write casts as
+    ``CAST(:day AS date)``: ``:day::date`` is not a placeholder to ``text()``.
+
     Args:
         expr: A WHERE clause over the repository's table; the query selects the model's
             columns, ordered by primary key.
