@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +14,8 @@ from loom.core.errors import FieldError, ValidationError
 from loom.core.model import ModelInfo, current_actor
 
 UNSET = msgspec.UNSET
+# Per model class; models are few and live as long as the process.
+_JSON_FIELDS: weakref.WeakKeyDictionary[type[Any], tuple[str, ...]] = weakref.WeakKeyDictionary()
 
 
 def _sent_fields(data: msgspec.Struct) -> dict[str, Any]:
@@ -57,6 +61,31 @@ def _conversion_error(info: ModelInfo, exc: msgspec.ValidationError) -> Validati
     return ValidationError(f"{info.name}: {message}", errors=[FieldError(field, message)])
 
 
+def _json_fields(info: ModelInfo) -> tuple[str, ...]:
+    """Fields stored as JSON whose values may hold Structs (encoded to builtins first)."""
+    cached = _JSON_FIELDS.get(info.model)
+    if cached is None:
+        cached = tuple(
+            name for name, column in info.columns.items() if _holds_structs(column.base_type)
+        )
+        _JSON_FIELDS[info.model] = cached
+    return cached
+
+
+def _holds_structs(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    if args:
+        return any(_holds_structs(arg) for arg in args)
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
+
+
+def _encode_json(info: ModelInfo, values: dict[str, Any]) -> None:
+    for name in _json_fields(info):
+        value = values.get(name)
+        if value is not None:
+            values[name] = msgspec.to_builtins(value)
+
+
 def _stamp(info: ModelInfo, values: dict[str, Any], *, created: bool) -> None:
     if info.has_timestamps:
         now = datetime.now(UTC)
@@ -91,6 +120,7 @@ def create_values(info: ModelInfo, data: Any) -> dict[str, Any]:
         values = {
             name: value for name in info.columns if (value := getattr(obj, name)) is not UNSET
         }
+    _encode_json(info, values)
     _stamp(info, values, created=True)
     return values
 
@@ -118,5 +148,6 @@ def update_values(info: ModelInfo, data: Any) -> dict[str, Any]:
     if errors:
         raise ValidationError(f"{info.name}: invalid update", errors=errors)
     if values:
+        _encode_json(info, values)
         _stamp(info, values, created=False)
     return values

@@ -122,7 +122,10 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
             _needs_convert(column.base_type) for column in self.info.columns.values()
         )
         if needs_convert:
-            return lambda row: msgspec.convert(dict(row._mapping), model, strict=False)
+            # Row keys may be quoted_name (a str subclass msgspec refuses as a mapping key).
+            return lambda row: msgspec.convert(
+                {str(k): v for k, v in zip(row._fields, row, strict=True)}, model, strict=False
+            )
         return lambda row: model(**row._mapping)
 
     def _item_columns_converter(
