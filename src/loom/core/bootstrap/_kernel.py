@@ -16,6 +16,7 @@ from loom.core.bootstrap._persistence import Persistence
 from loom.core.config import LoomConfig, load_config
 from loom.core.di import LoomContainer
 from loom.core.errors import BootError, ConfigError, LoomError
+from loom.core.job import JobsExtension
 from loom.core.query import CursorCodec, QuerySpec
 from loom.core.repository.abc import RepoFor
 from loom.core.transaction import Propagation
@@ -51,6 +52,9 @@ class Kernel:
         self._persistence: Persistence | None = None
         self._repositories: dict[type[Any], RepoFor[Any]] = {}
         self._extensions: list[Any] = []
+        self.jobs = JobsExtension()
+        """Jobs, the outbox and its relay (``JobService`` is also in the container)."""
+        self._extensions.append(self.jobs)
         self.started = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -85,6 +89,11 @@ class Kernel:
             await extension.on_boot(self)
         self.container.validate()
         await persistence.start(create_schema=self.config.database.schema == "create_all")
+        # Extensions that need the tables (the outbox relay) start once the database is open.
+        for extension in self._extensions:
+            on_started = getattr(extension, "on_started", None)
+            if on_started is not None:
+                await on_started(self)
 
     def _all_models(self, components: Components) -> list[type[Any]]:
         models = list(components.models)
@@ -153,8 +162,25 @@ class Kernel:
         await self.stop()
 
     def add_extension(self, extension: Any) -> None:
-        """Attach an object with ``async on_boot(kernel)`` / ``async on_stop(kernel)``."""
+        """Attach an object with ``async on_boot(kernel)`` / ``async on_stop(kernel)``.
+
+        An optional ``async on_started(kernel)`` runs once the database is open, and an
+        optional ``async drain(timeout)`` is awaited by :meth:`drain`.
+        """
         self._extensions.append(extension)
+
+    async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 (documented API)
+        """Wait until the outbox is empty and the inline jobs it started have finished.
+
+        For tests: dispatch, commit, ``await kernel.drain()``, then assert on the effects.
+
+        Raises:
+            JobError: Messages are still pending after ``timeout`` seconds.
+        """
+        for extension in self._extensions:
+            drain = getattr(extension, "drain", None)
+            if drain is not None:
+                await drain(timeout)
 
     # -- use -------------------------------------------------------------------------------
 

@@ -33,6 +33,12 @@ from loom.core.repository.sqlalchemy._di import (
     SQLAlchemyPersistence,
     build_sqlalchemy_repository_registration_module,
 )
+from loom.core.repository.sqlalchemy._outbox_store import (
+    SQLAlchemyJobLedger,
+    SQLAlchemyOutboxStore,
+    build_outbox_storage,
+)
+from loom.core.repository.sqlalchemy._outbox_table import OutboxTables, outbox_tables
 from loom.core.repository.sqlalchemy._profiles import CountLoader, ProjectionLoader, SumLoader
 from loom.core.repository.sqlalchemy._registration import repository_for
 from loom.core.repository.sqlalchemy._repository import RepositorySQLAlchemy
@@ -51,22 +57,27 @@ __all__ = [
     "IdentityMixin",
     "ModelRegistry",
     "MutationEvent",
+    "OutboxTables",
     "Projection",
     "ProjectionLoader",
     "Propagation",
     "RepositorySQLAlchemy",
     "SQLAlchemyDefaultRepositoryBuilder",
+    "SQLAlchemyJobLedger",
+    "SQLAlchemyOutboxStore",
     "SQLAlchemyPersistence",
     "SessionManager",
     "SumLoader",
     "SupportsPostCommit",
     "TimestampMixin",
     "Transaction",
+    "build_outbox_storage",
     "build_sqlalchemy_repository_registration_module",
     "compile_model",
     "current_session_manager",
     "get_session",
     "new_base",
+    "outbox_tables",
     "query",
     "registry_for",
     "repository_for",

@@ -1,0 +1,105 @@
+"""``JobsExtension``: the kernel extension that wires jobs, the outbox and the in-process relay.
+
+At boot it adds the outbox tables to the application's metadata (the storage adapter is loaded
+by name, so this module imports no database library), registers :class:`JobService` and
+:class:`~loom.core.outbox.Outbox` in the container, and, once the database is open, starts the
+relay when ``outbox.enabled`` is true. A post-commit hook wakes the relay after every commit that
+wrote outbox rows.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from loom.core.errors import BootError
+from loom.core.job._backend import InlineJobBackend, JobPublisher
+from loom.core.job._message import JOB_TOPIC
+from loom.core.job._ports import JobBackend
+from loom.core.job._runner import JobRunner
+from loom.core.job.service import JobService
+from loom.core.outbox import (
+    EventBus,
+    Outbox,
+    OutboxRelay,
+    RelaySettings,
+    RelayWaker,
+    TopicRouter,
+)
+
+if TYPE_CHECKING:
+    from loom.core.bootstrap import Kernel
+
+_STORAGE = "loom.core.repository.sqlalchemy"
+_CELERY = "loom.celery"
+
+
+class JobsExtension:
+    """Jobs and the outbox for one kernel (added by the kernel itself).
+
+    Attributes:
+        service: The job service (after boot).
+        relay: The relay of this process (after boot; running when ``outbox.enabled``).
+        events: In-process subscribers of integration events.
+    """
+
+    def __init__(self) -> None:
+        self.service: JobService | None = None
+        self.relay: OutboxRelay | None = None
+        self.events = EventBus()
+
+    async def on_boot(self, kernel: Kernel) -> None:
+        """Create the storage, the service, the backend and the relay; register them."""
+        storage = importlib.import_module(_STORAGE)
+        store, ledger = storage.build_outbox_storage(kernel.persistence)
+        runner = JobRunner(kernel, ledger)
+        for job in kernel.components.jobs:
+            runner.plan(job)  # a job whose markers are wrong fails the boot
+        outbox = Outbox(store)
+        service = JobService(kernel, outbox, runner, default_queue=kernel.config.jobs.default_queue)
+        backend = self._backend(kernel, runner)
+        outbox_config = kernel.config.outbox
+        relay = OutboxRelay(
+            store,
+            TopicRouter({JOB_TOPIC: JobPublisher(backend)}, default=self.events),
+            RelaySettings(
+                batch_size=outbox_config.batch_size,
+                poll_interval=outbox_config.poll_interval,
+                max_attempts=outbox_config.max_attempts,
+                backoff_base=outbox_config.backoff_base,
+                backoff_max=outbox_config.backoff_max,
+            ),
+        )
+        kernel.persistence.add_post_commit_hook(RelayWaker(relay))
+        container = kernel.container
+        container.register(JobService, instance=service)
+        container.register(Outbox, instance=outbox)
+        container.register(JobBackend, instance=backend)
+        self.service, self.relay = service, relay
+
+    def _backend(self, kernel: Kernel, runner: JobRunner) -> JobBackend:
+        if kernel.config.jobs.backend == "inline":
+            return InlineJobBackend(runner)
+        try:
+            celery: Any = importlib.import_module(_CELERY)
+        except ImportError as exc:
+            raise BootError(
+                "jobs.backend is 'celery' but the Celery adapter cannot be imported "
+                f"({exc}); install the celery extra or set jobs.backend: inline"
+            ) from exc
+        return celery.job_backend(kernel, runner)  # type: ignore[no-any-return]
+
+    async def on_started(self, kernel: Kernel) -> None:
+        """Start the relay (tables exist now) when ``outbox.enabled`` is true."""
+        if self.relay is not None and kernel.config.outbox.enabled:
+            await self.relay.start()
+
+    async def on_stop(self, kernel: Kernel) -> None:
+        """Stop the relay, letting its current round finish."""
+        if self.relay is not None:
+            await self.relay.stop()
+
+    async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 (documented API)
+        """Wait until the outbox is empty and the inline jobs it started have finished."""
+        if self.relay is not None:
+            await self.relay.drain(timeout)
