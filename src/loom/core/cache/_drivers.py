@@ -20,6 +20,21 @@ def _identity(value: Any) -> Any:
     return value
 
 
+class _Keys:
+    """Full keys of one aiocache instance, computed without a call per key when it uses
+    aiocache's own key builder (a fixed namespace prefix)."""
+
+    def __init__(self, cache: Any) -> None:
+        self._cache: Any = cache
+        default = cache.build_key == cache._build_key
+        self._prefix: str | None = str(cache.build_key("")) if default else None
+
+    def full_key(self, key: str) -> str:
+        if self._prefix is not None:
+            return self._prefix + key
+        return str(self._cache.build_key(key))
+
+
 class Driver(Protocol):
     """Raw key-value operations on fully built keys."""
 
@@ -67,16 +82,13 @@ class Driver(Protocol):
         ...
 
 
-class RedisDriver:
+class RedisDriver(_Keys):
     """Driver over ``aiocache.RedisCache``: MGET, pipelines and INCR on its client."""
 
     def __init__(self, cache: Any) -> None:
-        self._cache = cache
+        super().__init__(cache)
         self._client = cache.client
         self.server: Hashable = ("redis", cache.endpoint, cache.port, cache.db)
-
-    def full_key(self, key: str) -> str:
-        return str(self._cache.build_key(key))
 
     async def mget(self, keys: Sequence[str]) -> list[Any]:
         return list(await self._client.mget(list(keys)))
@@ -136,15 +148,13 @@ class RedisDriver:
         await self._client.aclose()
 
 
-class LocalDriver:
+class LocalDriver(_Keys):
     """Driver over :class:`BoundedMemoryCache`: direct calls, no awaits in between."""
 
     def __init__(self, cache: BoundedMemoryCache) -> None:
-        self._cache = cache
+        super().__init__(cache)
+        self._cache: BoundedMemoryCache = cache
         self.server: Hashable = ("local", id(cache))
-
-    def full_key(self, key: str) -> str:
-        return str(self._cache.build_key(key))
 
     async def mget(self, keys: Sequence[str]) -> list[Any]:
         return self._cache.get_many_now(keys)
@@ -178,15 +188,12 @@ class LocalDriver:
         return None
 
 
-class AiocacheDriver:
+class AiocacheDriver(_Keys):
     """Driver over any other aiocache backend, through its public API (no serializer)."""
 
     def __init__(self, cache: Any) -> None:
-        self._cache = cache
+        super().__init__(cache)
         self.server: Hashable = ("aiocache", id(cache))
-
-    def full_key(self, key: str) -> str:
-        return str(self._cache.build_key(key))
 
     async def mget(self, keys: Sequence[str]) -> list[Any]:
         # namespace="" keeps aiocache from prefixing keys that are already full.

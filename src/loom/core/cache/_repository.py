@@ -144,7 +144,9 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         deps = self._profile_dependencies(profile)
         if deps is None:
             return await self._repository.get_by_id(obj_id, profile)  # type: ignore[no-any-return]
-        tags = [*self._resolver.entity_tags(self._entity, obj_id), *deps]
+        tags = self._resolver.entity_tags(self._entity, obj_id)
+        if deps:
+            tags = [*tags, *deps]  # a new list: the resolver's may be shared
         key = f"loom:v:{self._entity}:{profile}:{obj_id}"
         return await self._cached(  # type: ignore[no-any-return]
             key,

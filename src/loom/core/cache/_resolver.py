@@ -268,8 +268,9 @@ class GenerationalDependencyResolver:
             return fp, await data.get_value(key)
         if self._pending_epoch and not await self._reset_epoch():
             return None
-        full = [counters._full_key(EPOCH_KEY), *(counters._full_key(TAG_PREFIX + t) for t in tags)]
-        if data._colocated(counters):
+        full = [counters._full_key(EPOCH_KEY)]
+        full += [counters._full_key(TAG_PREFIX + t) for t in tags]
+        if data is counters or data._colocated(counters):
             raw = await data._read([*full, data._full_key(key)], "get")
             if raw is None:
                 return None
@@ -292,9 +293,10 @@ class GenerationalDependencyResolver:
     @staticmethod
     def _digest_of(raw: Sequence[Any]) -> str | None:
         parts: list[bytes] = []
-        for index, value in enumerate(raw):
-            part = _canonical(value)
-            if part is None or (index and not part.isdigit()):
+        for value in raw:
+            # Redis answers bytes: the common case skips the conversion call.
+            part = value if value.__class__ is bytes else _canonical(value)
+            if part is None or (parts and not part.isdigit()):
                 return None
             parts.append(part)
         return _digest(parts)
