@@ -326,10 +326,6 @@ class CacheGateway:
         self._health.succeeded()
         return result if success is None else success
 
-    @property
-    def _available(self) -> bool:
-        return not self._health.down
-
     def _load(self, raw: Any, type: Any) -> Any:
         """Decode a stored value; anything that does not decode is a miss."""
         if raw is None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import sys
 import typing
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -24,6 +23,7 @@ import msgspec
 
 from loom.core.cache._backend import CacheBackend, CacheStats
 from loom.core.cache._config import CacheConfig
+from loom.core.cache._dependencies import profile_dependencies
 from loom.core.cache._envelope import MISS, encode_payload, open_envelope, query_fingerprint, seal
 from loom.core.cache._gateway import CacheGateway
 from loom.core.cache._markers import QUERY_ATTR, CacheQuery
@@ -387,37 +387,6 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         return value, payload
 
     def _profile_dependencies(self, profile: str) -> list[str] | None:
-        """Tags of other entities a profile loads (relations, projections); ``None`` when one
-        cannot be resolved, in which case the profile is not cached."""
-        if profile in self._dependencies:
-            return self._dependencies[profile]
-        entities: set[str] = set()
-        resolved = True
-        for relation in self._info.relations.values():
-            if profile not in relation.profiles:
-                continue
-            target: Any = relation.target
-            if isinstance(target, str):
-                module = sys.modules.get(self._info.model.__module__)
-                target = getattr(module, target, None)
-            try:
-                entities.add(model_info(target).entity)
-            except Exception:
-                resolved = False
-                logger.warning(
-                    "cache: relation target %r of %s cannot be resolved; profile %r is not cached",
-                    relation.target,
-                    self._info.name,
-                    profile,
-                )
-        for projection in self._info.projections.values():
-            if profile in projection.profiles:
-                entities.update(projection.depends_on)
-        entities.discard(self._entity)
-        deps: list[str] | None = None
-        if resolved:
-            deps = []
-            for entity in sorted(entities):
-                deps += self._resolver.list_tags(entity, "")
-        self._dependencies[profile] = deps
-        return deps
+        if profile not in self._dependencies:
+            self._dependencies[profile] = profile_dependencies(self._info, self._resolver, profile)
+        return self._dependencies[profile]

@@ -10,7 +10,7 @@ missing (a fresh, restarted or evicting server) restarts at a random point of a 
 and a global epoch token -- read with the counters in the same MGET -- is replaced whenever a
 bump could not be delivered.
 
-Imports msgspec-free core modules, aiocache-free cache internals and the standard library.
+Imports the standard library and ``loom.core`` only; storage goes through the gateway.
 """
 
 from __future__ import annotations
