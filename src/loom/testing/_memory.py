@@ -13,7 +13,7 @@ Limits: writes are not undone when an enclosing transaction rolls back, ``server
 expressions other than timestamps are not evaluated, and string lengths are not enforced.
 
 Imports the standard library, msgspec and ``loom.core``, and never sqlalchemy itself. The
-payload helpers still live in the adapter package (``loom.core.repository.sqlalchemy._payload``,
+payload helpers still live in the adapter package (``loom.core.repository._payload``,
 pure code), so importing this module loads sqlalchemy until they move to the core.
 """
 
@@ -43,7 +43,7 @@ from loom.core.query import (
     validate_filters,
     validate_query,
 )
-from loom.core.repository.sqlalchemy._payload import create_values, update_values
+from loom.core.repository._payload import create_values, update_values
 from loom.core.transaction import UnitOfWork, current_unit_of_work
 from loom.testing import _memory_query as q
 from loom.testing._memory_profiles import MemoryProfiles

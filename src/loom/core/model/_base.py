@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import typing
 from datetime import datetime
 from typing import Any, ClassVar, dataclass_transform
 
@@ -34,6 +36,7 @@ class ModelMeta(msgspec.StructMeta):
         for base in reversed(bases):
             specs.update(getattr(base, "__loom_fields__", {}))
         namespace = dict(namespace)
+        annotations: dict[str, Any] = namespace.get("__annotations__", {})
         for attr, value in list(namespace.items()):
             if isinstance(value, ColumnSpec):
                 specs[attr] = value
@@ -41,8 +44,12 @@ class ModelMeta(msgspec.StructMeta):
                     namespace[attr] = msgspec.field(default_factory=value.default_factory)
                 elif value.has_default:
                     namespace[attr] = _struct_default(value.default)
-                elif value.generated or value.nullable:
-                    namespace[attr] = msgspec.UNSET if value.generated else None
+                elif value.generated:
+                    namespace[attr] = msgspec.UNSET
+                elif value.nullable or (
+                    value.nullable is None and _admits_none(annotations.get(attr))
+                ):
+                    namespace[attr] = None
                 else:
                     del namespace[attr]
             elif isinstance(value, RelationSpec):
@@ -51,12 +58,18 @@ class ModelMeta(msgspec.StructMeta):
             elif isinstance(value, Projection):
                 specs[attr] = dataclasses.replace(value, name=attr)
                 namespace[attr] = msgspec.UNSET
-        annotations = namespace.get("__annotations__", {})
-        if annotations and "__annotations__" not in namespace:
-            namespace["__annotations__"] = annotations
         namespace["__loom_fields__"] = specs
         namespace["__loom_info__"] = None
         return super().__new__(mcls, name, bases, namespace, **kwargs)
+
+
+def _admits_none(annotation: Any) -> bool:
+    """Whether a field annotation (possibly a string) admits ``None``."""
+    if annotation is None:
+        return False
+    if isinstance(annotation, str):
+        return bool(re.search(r"\bNone\b|\bOptional\[", annotation))
+    return type(None) in typing.get_args(annotation)
 
 
 def _struct_default(value: Any) -> Any:

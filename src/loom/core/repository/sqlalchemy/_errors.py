@@ -76,11 +76,38 @@ def translate(
                 errors=[FieldError(column, "may not be null; give a value")],
             )
         return ConflictError(f"{info.name}: the database refused the {operation}: {text}")
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError) or isinstance(
-        orig, OSError
-    ):
+    if _unavailable(error, orig, text):
         return UnavailableError(f"the database does not answer ({type(orig).__name__}): {text}")
     return LoomError(f"{info.name}: database error during {operation}: {text}")
+
+
+_UNREACHABLE = (
+    "connection refused",
+    "could not connect",
+    "connection is closed",
+    "connection was closed",
+    "server closed the connection",
+    "terminating connection",
+    "the database system is",
+    "unable to open database",
+    "database is locked",
+    "too many connections",
+    "timeout",
+)
+
+
+def _unavailable(error: sa_exc.DBAPIError, orig: Any, text: str) -> bool:
+    """Whether the error says the server cannot be reached (not that the statement is wrong).
+
+    SQLite reports statement mistakes ("no such table") as OperationalError too, so the class
+    alone does not decide.
+    """
+    if isinstance(orig, OSError) or error.connection_invalidated:
+        return True
+    if isinstance(error, sa_exc.InterfaceError):
+        return True
+    lowered = text.lower()
+    return isinstance(error, sa_exc.OperationalError) and any(m in lowered for m in _UNREACHABLE)
 
 
 def _unique(info: ModelInfo, text: str, orig: Any) -> ConflictError:

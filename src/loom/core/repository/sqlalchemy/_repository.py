@@ -16,7 +16,7 @@ from sqlalchemy.engine import Row
 
 from loom.core.errors import ConfigError, QueryError, TransactionError
 from loom.core.events import MutationEvent
-from loom.core.model import ModelInfo
+from loom.core.model import ModelInfo, OnDelete
 from loom.core.query import (
     CursorCodec,
     CursorResult,
@@ -29,10 +29,10 @@ from loom.core.query import (
     PaginationMode,
     QuerySpec,
 )
+from loom.core.repository._payload import create_values, update_values
 from loom.core.repository.sqlalchemy import _query
 from loom.core.repository.sqlalchemy._compiler import CompiledModel, compile_model, registry_for
 from loom.core.repository.sqlalchemy._errors import Operation, translate
-from loom.core.repository.sqlalchemy._payload import create_values, update_values
 from loom.core.repository.sqlalchemy._profiles import ProfileLoader
 from loom.core.repository.sqlalchemy._session import SessionManager
 from loom.core.repository.sqlalchemy._transaction import Transaction
@@ -133,6 +133,10 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
     ) -> typing.Callable[[Row[Any]], OutputT]:
         model = self.model
         indexed = tuple(enumerate(columns))
+        if any(_needs_convert(c.base_type) for c in self.info.columns.values()):
+            return lambda row: msgspec.convert(
+                {name: row[i] for i, name in indexed}, model, strict=False
+            )
         return lambda row: model(**{name: row[i] for i, name in indexed})
 
     def to_model(self, row: Row[Any]) -> OutputT:
@@ -210,7 +214,11 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         for compiled in self._registry.models.values():
             for name, column in compiled.info.columns.items():
                 fk, on_delete = column.spec.foreign_key, column.spec.on_delete
-                if fk and fk.startswith(target) and on_delete and on_delete.value != "RESTRICT":
+                if (
+                    fk
+                    and fk.startswith(target)
+                    and on_delete in (OnDelete.CASCADE, OnDelete.SET_NULL)
+                ):
                     op: typing.Literal["deleted", "updated"] = (
                         "deleted" if on_delete.value == "CASCADE" else "updated"
                     )
