@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from loom.core.model import Projection
+from loom.core.model import ProjectionSpec
 from loom.core.model._fields import RelationSpec
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class MemoryProfiles:
     def __init__(self, repo: InMemoryRepository[Any, Any]) -> None:
         self._repo = repo
         self._relations: dict[str, list[tuple[str, RelationSpec]]] = defaultdict(list)
-        self._projections: dict[str, list[tuple[str, Projection[Any]]]] = defaultdict(list)
+        self._projections: dict[str, list[tuple[str, ProjectionSpec[Any]]]] = defaultdict(list)
         for name, relation in repo.info.relations.items():
             for profile in relation.profiles:
                 self._relations[profile].append((name, relation))
@@ -69,7 +69,7 @@ class MemoryProfiles:
             setattr(item, name, None if parent is None else target._to_model(parent))
 
     async def _projection_values(
-        self, projection: Projection[Any], items: Sequence[Any], pk: str
+        self, projection: ProjectionSpec[Any], items: Sequence[Any], pk: str
     ) -> Mapping[Any, Any]:
         loader = projection.loader
         model = getattr(loader, "model", None)

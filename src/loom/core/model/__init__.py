@@ -12,7 +12,13 @@ Example:
 """
 
 from loom.core.model._base import AuditableModel, BaseModel, ModelMeta, TimestampedModel
-from loom.core.model._fields import ColumnField, OnDelete, Projection, RelationField
+from loom.core.model._fields import (
+    ColumnField,
+    OnDelete,
+    Projection,
+    ProjectionSpec,
+    RelationField,
+)
 from loom.core.model._info import FieldInfo, ModelInfo, current_actor, model_info
 
 __all__ = [
@@ -24,6 +30,7 @@ __all__ = [
     "ModelMeta",
     "OnDelete",
     "Projection",
+    "ProjectionSpec",
     "RelationField",
     "TimestampedModel",
     "current_actor",

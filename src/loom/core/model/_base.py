@@ -10,9 +10,9 @@ from typing import Any, ClassVar, dataclass_transform
 
 import msgspec
 
-from loom.core.model._fields import ColumnField, ColumnSpec, Projection, RelationSpec
+from loom.core.model._fields import ColumnField, ColumnSpec, ProjectionSpec, RelationSpec
 
-FieldSpec = ColumnSpec | RelationSpec | Projection[Any]
+FieldSpec = ColumnSpec | RelationSpec | ProjectionSpec[Any]
 
 
 @dataclass_transform(kw_only_default=True, field_specifiers=(msgspec.field,))
@@ -55,7 +55,7 @@ class ModelMeta(msgspec.StructMeta):
             elif isinstance(value, RelationSpec):
                 specs[attr] = value
                 namespace[attr] = msgspec.UNSET
-            elif isinstance(value, Projection):
+            elif isinstance(value, ProjectionSpec):
                 specs[attr] = dataclasses.replace(value, name=attr)
                 namespace[attr] = msgspec.UNSET
         namespace["__loom_fields__"] = specs

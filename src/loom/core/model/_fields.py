@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -137,7 +137,7 @@ def RelationField(
 
 
 @dataclass(frozen=True, slots=True)
-class Projection(Generic[T]):
+class ProjectionSpec(Generic[T]):
     """A derived field computed by a loader for the profiles that ask for it.
 
     Args:
@@ -169,3 +169,17 @@ class Projection(Generic[T]):
 
 
 MISSING = _MISSING
+
+if TYPE_CHECKING:
+
+    def Projection(
+        *,
+        loader: Any,
+        profiles: tuple[str, ...] = ("default",),
+        depends_on: tuple[str, ...] = (),
+        default: Any = None,
+    ) -> Any:
+        """Type checkers see a function returning ``Any`` so ``size: int = Projection(...)``
+        type-checks like a field default; at run time it is :class:`ProjectionSpec`."""
+else:
+    Projection = ProjectionSpec

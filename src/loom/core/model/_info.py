@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from loom.core.errors import ConfigError
-from loom.core.model._fields import ColumnSpec, Projection, RelationSpec
+from loom.core.model._fields import ColumnSpec, ProjectionSpec, RelationSpec
 
 current_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "loom_current_actor", default=None
@@ -62,7 +62,7 @@ class ModelInfo:
     columns: dict[str, FieldInfo]
     primary_key: tuple[str, ...]
     relations: dict[str, RelationSpec] = field(default_factory=dict)
-    projections: dict[str, Projection[Any]] = field(default_factory=dict)
+    projections: dict[str, ProjectionSpec[Any]] = field(default_factory=dict)
 
     @property
     def entity(self) -> str:
@@ -148,13 +148,13 @@ def model_info(model: type[Any]) -> ModelInfo:
         raise ConfigError(f"model {model.__name__}: cannot resolve field types: {exc}") from exc
     columns: dict[str, FieldInfo] = {}
     relations: dict[str, RelationSpec] = {}
-    projections: dict[str, Projection[Any]] = {}
+    projections: dict[str, ProjectionSpec[Any]] = {}
     for f in struct_fields:
         spec = specs.get(f.name)
         if isinstance(spec, RelationSpec):
             relations[f.name] = spec
             continue
-        if isinstance(spec, Projection):
+        if isinstance(spec, ProjectionSpec):
             projections[f.name] = spec
             continue
         column = spec if isinstance(spec, ColumnSpec) else ColumnSpec()

@@ -16,7 +16,7 @@ import msgspec
 import sqlalchemy as sa
 
 from loom.core.errors import ConfigError
-from loom.core.model import Projection, RelationField
+from loom.core.model import ProjectionSpec, RelationField
 from loom.core.model._fields import RelationSpec
 from loom.core.repository.sqlalchemy._compiler import CompiledModel
 
@@ -96,7 +96,7 @@ class ProfileLoader:
         self._repo = repository
         info = repository.info
         self._relations: dict[str, list[tuple[str, RelationSpec]]] = defaultdict(list)
-        self._projections: dict[str, list[tuple[str, Projection[Any]]]] = defaultdict(list)
+        self._projections: dict[str, list[tuple[str, ProjectionSpec[Any]]]] = defaultdict(list)
         for name, relation in info.relations.items():
             for profile in relation.profiles:
                 self._relations[profile].append((name, relation))
