@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from app.product.jobs import BuildProductSummaryJob, SendRestockEmailJob
 from app.product.model import Product
 from app.product.repository import ProductRepository
-from app.product.use_cases import BuildProductSummaryUseCase, ListLowStockProductsUseCase
+from app.product.use_cases import (
+    BuildProductSummaryUseCase,
+    DispatchRestockEmailUseCase,
+    ListLowStockProductsUseCase,
+    RestockWorkflowUseCase,
+)
 from app.user.model import Address, User
 from app.user.use_cases import (
     CreateAddressUseCase,
@@ -25,6 +31,8 @@ USE_CASES = [
     DeleteAddressUseCase,
     ListLowStockProductsUseCase,
     BuildProductSummaryUseCase,
+    DispatchRestockEmailUseCase,
+    RestockWorkflowUseCase,
 ]
-JOBS: list[type] = []
+JOBS = [SendRestockEmailJob, BuildProductSummaryJob]
 INTERFACES: list[type] = []

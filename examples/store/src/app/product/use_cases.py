@@ -1,10 +1,18 @@
-"""Product use cases beyond CRUD: low stock, summaries."""
+"""Product use cases beyond CRUD: low stock, summaries, restock email jobs and workflow."""
 
 from __future__ import annotations
 
-from app.product.commands import ProductSummary
+from app.product.callbacks import RestockEmailFailureCallback, RestockEmailSuccessCallback
+from app.product.commands import (
+    DispatchRestockEmailCommand,
+    DispatchRestockEmailResponse,
+    ProductSummary,
+    RestockWorkflowResponse,
+)
+from app.product.jobs import SendRestockEmailJob
 from app.product.model import Product
 from loom.core.errors import LoomError
+from loom.core.job.service import JobService
 from loom.core.query import (
     FilterGroup,
     FilterOp,
@@ -14,7 +22,8 @@ from loom.core.query import (
     QuerySpec,
     SortSpec,
 )
-from loom.core.use_case import LoadById
+from loom.core.use_case import Input, LoadById
+from loom.core.use_case.invoker import ApplicationInvoker
 from loom.core.use_case.use_case import UseCase
 
 
@@ -52,4 +61,59 @@ class BuildProductSummaryUseCase(UseCase[Product, ProductSummary]):
         return ProductSummary(
             product_id=product.id,
             summary=f"{product.sku} ({product.name}) is {availability}.",
+        )
+
+
+class DispatchRestockEmailUseCase(UseCase[Product, DispatchRestockEmailResponse]):
+    """Queue the restock email of a product; it is sent after this request commits."""
+
+    def __init__(self, job_service: JobService) -> None:
+        self._jobs = job_service
+
+    async def execute(
+        self,
+        product_id: str,
+        cmd: DispatchRestockEmailCommand = Input(),
+    ) -> DispatchRestockEmailResponse:
+        handle = self._jobs.dispatch(
+            SendRestockEmailJob,
+            params={"product_id": int(product_id)},
+            payload={
+                "product_id": int(product_id),
+                "recipient_email": cmd.recipient_email,
+                "force_fail": cmd.force_fail,
+            },
+            on_success=RestockEmailSuccessCallback,
+            on_failure=RestockEmailFailureCallback,
+        )
+        return DispatchRestockEmailResponse(job_id=handle.job_id, queue=handle.queue)
+
+
+class RestockWorkflowUseCase(UseCase[Product, RestockWorkflowResponse]):
+    """Summarize a product, then queue its restock email, in one transaction."""
+
+    def __init__(self, app: ApplicationInvoker, job_service: JobService) -> None:
+        self._app = app
+        self._jobs = job_service
+
+    async def execute(
+        self,
+        product_id: str,
+        cmd: DispatchRestockEmailCommand = Input(),
+    ) -> RestockWorkflowResponse:
+        summary_result = await self._app.invoke(
+            BuildProductSummaryUseCase,
+            params={"product_id": int(product_id)},
+        )
+        handle = self._jobs.dispatch(
+            SendRestockEmailJob,
+            params={"product_id": int(product_id)},
+            payload={"product_id": int(product_id), "recipient_email": cmd.recipient_email},
+            on_success=RestockEmailSuccessCallback,
+            on_failure=RestockEmailFailureCallback,
+        )
+        return RestockWorkflowResponse(
+            summary=summary_result.summary,
+            restock_job_id=handle.job_id,
+            queue=handle.queue,
         )

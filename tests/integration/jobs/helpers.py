@@ -1,0 +1,58 @@
+"""Test doubles around the relay: a clock tests move, backends that fail or count."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from loom.core.job import JobBackend, JobMessage
+from loom.core.outbox import utc_now
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it (expires claims, passes backoffs)."""
+
+    def __init__(self) -> None:
+        # A second ahead, so that rows written just now with the real clock are due.
+        self.now = utc_now() + timedelta(seconds=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class CountingBackend:
+    """Counts deliveries, yields to other tasks, then hands the job on (if it has a target)."""
+
+    def __init__(self, target: JobBackend | None = None, failures: int = 0) -> None:
+        self.target = target
+        self.failures = failures
+        self.delivered: list[str] = []
+
+    async def publish(self, message: JobMessage) -> None:
+        # Yield so that concurrent relays interleave their rounds.
+        await asyncio.sleep(0)
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("broker unreachable (simulated)")
+        self.delivered.append(message.job_id)
+        if self.target is not None:
+            await self.target.publish(message)
+
+
+class Crash(Exception):
+    """Raised by a crash hook: the relay dies between publishing and marking."""
+
+
+def crash_once() -> tuple[list[str], object]:
+    """A crash hook raising once after the first publish, and the ids it crashed on."""
+    crashed: list[str] = []
+
+    def hook(point: str, message: object) -> None:
+        if point == "published" and not crashed:
+            crashed.append(getattr(message, "id", ""))
+            raise Crash(f"relay crashed after publishing {crashed[0]}")
+
+    return crashed, hook
