@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from loom.core.bootstrap import Kernel, create_kernel
-from tests.conftest import Database
+from tests.conftest import REDIS_URL, Database
 
 STORE = Path(__file__).resolve().parents[3] / "examples" / "store" / "config"
 
@@ -28,8 +29,57 @@ def config_file(request: pytest.FixtureRequest) -> Path:
     return STORE / str(request.param)
 
 
+def cache_overrides(mode: str, redis_url: str | None = None) -> dict[str, Any]:
+    """Config overrides for no cache, the in-process cache, or Redis."""
+    if mode == "none":
+        return {}
+    if mode == "memory":
+        backends = {
+            "cache": {
+                "cache": "aiocache.SimpleMemoryCache",
+                "serializer": {"class": "loom.core.cache.serializer.MsgspecSerializer"},
+            },
+            "counters": {"cache": "aiocache.SimpleMemoryCache"},
+        }
+    else:
+        assert redis_url is not None
+        namespace = f"loom-test-{uuid.uuid4().hex[:8]}"
+        backends = {
+            "cache": {
+                "cache": "aiocache.RedisCache",
+                "endpoint": "127.0.0.1",
+                "port": 6379,
+                "namespace": namespace,
+                "serializer": {"class": "loom.core.cache.serializer.MsgspecSerializer"},
+            },
+            "counters": {
+                "cache": "aiocache.RedisCache",
+                "endpoint": "127.0.0.1",
+                "port": 6379,
+                "namespace": namespace + "-counters",
+            },
+        }
+    return {
+        "cache": {
+            "aiocache_alias": "cache",
+            "counter_alias": "counters",
+            "max_size": 1000,
+            "aiocache": backends,
+        }
+    }
+
+
+@pytest.fixture(params=["none", "memory", pytest.param("redis", marks=pytest.mark.integration)])
+def cache_mode(request: pytest.FixtureRequest) -> str:
+    """The store without a cache, with the in-process cache, and with Redis."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_url")
+    return str(request.param)
+
+
 @pytest.fixture
-async def kernel(db: Database, config_file: Path) -> AsyncIterator[Kernel]:
+async def kernel(db: Database, config_file: Path, cache_mode: str) -> AsyncIterator[Kernel]:
     """A started store kernel."""
-    async with create_kernel(config_file, overrides=database_overrides(db)) as started:
+    overrides = {**database_overrides(db), **cache_overrides(cache_mode, REDIS_URL)}
+    async with create_kernel(config_file, overrides=overrides) as started:
         yield started

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from loom.core.bootstrap._cache import KernelCache
 from loom.core.bootstrap._discovery import Components, discover
 from loom.core.bootstrap._persistence import Persistence
 from loom.core.config import LoomConfig, load_config
@@ -84,9 +85,13 @@ class Kernel:
         models = self._all_models(components)
         persistence = self._make_persistence(models)
         self._persistence = persistence
-        self._register(persistence)
+        cache = self.config.cache
+        if cache is not None and cache.enabled:
+            self.cache = KernelCache(cache)
+            self._extensions.insert(0, self.cache)
         for extension in self._extensions:
             await extension.on_boot(self)
+        self._register(models)
         self.container.validate()
         await persistence.start(create_schema=self.config.database.schema == "create_all")
         # Extensions that need the tables (the outbox relay) start once the database is open.
@@ -124,14 +129,18 @@ class Kernel:
         )
         return CursorCodec(secrets.token_bytes(32))
 
-    def _register(self, persistence: Persistence) -> None:
+    def _register(self, models: Sequence[type[Any]]) -> None:
         container = self.container
         container.register(Kernel, instance=self)
         container.register(LoomConfig, instance=self.config)
         container.register(ApplicationInvoker, instance=self.invoker)
-        module = getattr(persistence, "registration_module", None)
-        if module is not None:
-            container.load(module())
+        manager = getattr(self.persistence, "session_manager", None)
+        if manager is not None:
+            container.register(type(manager), instance=manager)
+        for model in models:
+            repository = self.for_model(model)
+            for key in _repository_keys(model):
+                container.register(key, instance=repository)
         # Registered so that validate() checks their constructors at boot, not at first use.
         for use_case in self.plans:
             container.register(use_case, lifetime="transient")
@@ -241,6 +250,18 @@ class Kernel:
             instance.main_repo = self.for_model(plan.model)
         async with self.persistence.transaction(read_only=plan.read_only):
             return await plan.run(instance, params, payload, repos=self, query=query)
+
+
+def _repository_keys(model: type[Any]) -> list[Any]:
+    """Container keys of a model's repository: ``RepoFor[Model]``, its class, its contract."""
+    keys: list[Any] = [RepoFor[model]]  # type: ignore[valid-type]
+    custom = model.__dict__.get("__loom_repository__")
+    if custom is not None:
+        keys.append(custom)
+        contract = model.__dict__.get("__loom_repository_contract__")
+        if contract is not None:
+            keys.append(contract)
+    return keys
 
 
 def create_kernel(*config_paths: str | Path, overrides: Mapping[str, Any] | None = None) -> Kernel:

@@ -66,6 +66,11 @@ class CacheGateway:
         self._driver: Driver = driver_for(self.backend)
         self._health = Health(alias, self.stats, retry_after=retry_after, clock=clock)
 
+    @property
+    def degraded(self) -> bool:
+        """Whether the backend is failing and reads are going to the database."""
+        return self._health.down
+
     def __repr__(self) -> str:
         mode = "counter" if self.counter_mode else "data"
         return f"CacheGateway(alias={self.alias!r}, mode={mode}, backend={self.backend!r})"
