@@ -30,9 +30,8 @@ TINY_BACKOFF = {"outbox.backoff_base": 0.001, "outbox.backoff_max": 0.002}
 KernelFactory = Callable[..., contextlib.AbstractAsyncContextManager[Kernel]]
 
 
-@pytest.fixture
-def make_kernel(db: Database) -> KernelFactory:
-    """Start a kernel of the job app on ``db``: ``async with make_kernel(**overrides) as k``."""
+def kernel_factory(db: Database) -> KernelFactory:
+    """Start a kernel of the job app on ``db``: ``async with factory(**overrides) as k``."""
 
     @contextlib.asynccontextmanager
     async def factory(**overrides: Any) -> AsyncIterator[Kernel]:
@@ -48,6 +47,18 @@ def make_kernel(db: Database) -> KernelFactory:
             yield kernel
 
     return factory
+
+
+@pytest.fixture
+def make_kernel(db: Database) -> KernelFactory:
+    """Job-app kernels on SQLite and on PostgreSQL."""
+    return kernel_factory(db)
+
+
+@pytest.fixture
+def make_pg_kernel(postgres_db: Database) -> KernelFactory:
+    """Job-app kernels on PostgreSQL only (concurrent relays need row locks)."""
+    return kernel_factory(postgres_db)
 
 
 @pytest.fixture

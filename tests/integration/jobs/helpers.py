@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from loom.core.job import JobBackend, JobMessage
-from loom.core.outbox import utc_now
+from loom.core.outbox import CrashHook, OutboxMessage, utc_now
 
 
 class FakeClock:
@@ -46,13 +46,13 @@ class Crash(Exception):
     """Raised by a crash hook: the relay dies between publishing and marking."""
 
 
-def crash_once() -> tuple[list[str], object]:
+def crash_once() -> tuple[list[str], CrashHook]:
     """A crash hook raising once after the first publish, and the ids it crashed on."""
     crashed: list[str] = []
 
-    def hook(point: str, message: object) -> None:
+    def hook(point: str, message: OutboxMessage) -> None:
         if point == "published" and not crashed:
-            crashed.append(getattr(message, "id", ""))
+            crashed.append(message.id)
             raise Crash(f"relay crashed after publishing {crashed[0]}")
 
     return crashed, hook

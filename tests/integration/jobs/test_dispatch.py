@@ -127,7 +127,8 @@ async def test_a_broker_that_is_down_delays_the_job_and_never_loses_it(
 ) -> None:
     async with make_kernel() as kernel:
         relay = kernel.jobs.relay
-        assert relay is not None and isinstance(relay.publisher, TopicRouter)
+        assert relay is not None
+        assert isinstance(relay.publisher, TopicRouter)
         runner = JobRunner(kernel)
         down = CountingBackend(InlineJobBackend(runner), failures=3)
         relay.publisher.routes[JOB_TOPIC] = JobPublisher(down)
@@ -140,7 +141,8 @@ async def test_a_broker_that_is_down_delays_the_job_and_never_loses_it(
         record = await relay.store.get(down.delivered[0])
         assert record is not None
         assert (record.status, record.attempts) == ("sent", 3)
-        assert record.last_error is not None and "ConnectionError" in record.last_error
+        assert record.last_error is not None
+        assert "ConnectionError" in record.last_error
 
 
 async def test_a_countdown_holds_the_job_back(make_kernel: KernelFactory) -> None:
@@ -151,7 +153,8 @@ async def test_a_countdown_holds_the_job_back(make_kernel: KernelFactory) -> Non
         assert relay is not None
         assert await relay.run_once() == 0
         record = await relay.store.get(handle.job_id)
-        assert record is not None and record.status == "pending"
+        assert record is not None
+        assert record.status == "pending"
 
 
 async def test_integration_events_reach_their_subscribers_after_commit(kernel: Kernel) -> None:

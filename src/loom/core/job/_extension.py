@@ -39,12 +39,14 @@ class JobsExtension:
 
     Attributes:
         service: The job service (after boot).
+        runner: Runs jobs and callbacks through the kernel (after boot).
         relay: The relay of this process (after boot; running when ``outbox.enabled``).
         events: In-process subscribers of integration events.
     """
 
     def __init__(self) -> None:
         self.service: JobService | None = None
+        self.runner: JobRunner | None = None
         self.relay: OutboxRelay | None = None
         self.events = EventBus()
 
@@ -75,7 +77,7 @@ class JobsExtension:
         container.register(JobService, instance=service)
         container.register(Outbox, instance=outbox)
         container.register(JobBackend, instance=backend)
-        self.service, self.relay = service, relay
+        self.service, self.runner, self.relay = service, runner, relay
 
     def _backend(self, kernel: Kernel, runner: JobRunner) -> JobBackend:
         if kernel.config.jobs.backend == "inline":
