@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.product.interface import ProductRestInterface
 from app.product.jobs import BuildProductSummaryJob, SendRestockEmailJob
 from app.product.model import Product
 from app.product.repository import ProductRepository
@@ -11,6 +12,7 @@ from app.product.use_cases import (
     ListLowStockProductsUseCase,
     RestockWorkflowUseCase,
 )
+from app.user.interface import AddressRestInterface, UserRestInterface
 from app.user.model import Address, User
 from app.user.use_cases import (
     CreateAddressUseCase,
@@ -35,4 +37,4 @@ USE_CASES = [
     RestockWorkflowUseCase,
 ]
 JOBS = [SendRestockEmailJob, BuildProductSummaryJob]
-INTERFACES: list[type] = []
+INTERFACES = [ProductRestInterface, UserRestInterface, AddressRestInterface]

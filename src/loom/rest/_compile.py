@@ -1,0 +1,223 @@
+"""Compiling interfaces into routes an adapter can serve, checked once at app creation.
+
+Everything a route needs per request is worked out here: the full path, which use-case
+parameters come from the path and which from the query string, the list settings, the status.
+A route that cannot work (a required parameter missing from the path, an unknown filterable
+field, two routes on one method and path) is a ``ConfigError`` naming the interface and route.
+Framework-neutral: imports the standard library and ``loom.core`` only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from loom.core.errors import ConfigError
+from loom.core.model import ModelInfo, model_info
+from loom.core.use_case import UseCasePlan
+from loom.rest._query import ListQuery, RouteQuery, default_fields
+from loom.rest.model import RestInterface, RestRoute
+
+_PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?}")
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRoute:
+    """One servable route.
+
+    Attributes:
+        interface: The interface that declared it.
+        route: The declaration.
+        plan: The use case's compiled plan.
+        path: The full path template (prefix and path, no trailing slash but for ``/``).
+        path_params: Path parameter names, in path order.
+        query: What the query string may carry.
+        status_code: The status of a successful answer.
+        tags: Documentation tags (interface, then route).
+        dependencies: Framework dependencies (interface, then route).
+        operation_id: A unique OpenAPI operation id.
+        info: The model of the route (the use case's, else the interface's), if any.
+    """
+
+    interface: type[RestInterface[Any]]
+    route: RestRoute
+    plan: UseCasePlan
+    path: str
+    path_params: tuple[str, ...]
+    query: RouteQuery
+    status_code: int
+    tags: tuple[str, ...]
+    dependencies: tuple[Any, ...]
+    operation_id: str
+    info: ModelInfo | None
+
+    @property
+    def method(self) -> str:
+        """The HTTP method."""
+        return self.route.method
+
+    @property
+    def has_body(self) -> bool:
+        """Whether the use case takes a command (the request body)."""
+        return self.plan.command_type is not None
+
+    @property
+    def where(self) -> str:
+        """``Interface: METHOD /path``, for messages."""
+        return f"{self.interface.__name__}: {self.method} {self.path}"
+
+
+def join_path(prefix: str, path: str) -> str:
+    """``prefix`` and ``path`` joined with one slash, without a trailing slash (but ``/``)."""
+    return "/" + "/".join(part for part in (prefix.strip("/"), path.strip("/")) if part)
+
+
+def compile_routes(
+    interfaces: Iterable[type[RestInterface[Any]]],
+    plan_of: Any,
+    *,
+    default_limit: int = 50,
+    max_limit: int = 1000,
+) -> list[CompiledRoute]:
+    """Compile every route of ``interfaces``.
+
+    Args:
+        interfaces: The interface classes, in registration order.
+        plan_of: ``plan_of(use_case) -> UseCasePlan`` (the kernel's ``plan``).
+        default_limit: Page size of list routes when a request gives none.
+        max_limit: Largest page size a request may ask for.
+
+    Returns:
+        The routes, in declaration order.
+
+    Raises:
+        ConfigError: A route that cannot work as declared; the message names it and the fix.
+    """
+    compiled: list[CompiledRoute] = []
+    seen: dict[tuple[str, str], str] = {}
+    operation_ids: set[str] = set()
+    for interface in interfaces:
+        if not (isinstance(interface, type) and issubclass(interface, RestInterface)):
+            raise ConfigError(
+                f"{interface!r} is listed as a REST interface but does not subclass "
+                "loom.rest.model.RestInterface"
+            )
+        for route in interface.routes:
+            item = _compile_one(interface, route, plan_of(route.use_case), default_limit, max_limit)
+            key = (item.method, _shape(item.path))
+            if key in seen:
+                raise ConfigError(
+                    f"{item.where}: the same method and path is already served by {seen[key]}; "
+                    "change one path"
+                )
+            seen[key] = item.where
+            operation_id = item.operation_id
+            counter = 2
+            while operation_id in operation_ids:
+                operation_id = f"{item.operation_id}_{counter}"
+                counter += 1
+            operation_ids.add(operation_id)
+            if operation_id != item.operation_id:
+                item = dataclasses.replace(item, operation_id=operation_id)
+            compiled.append(item)
+    return compiled
+
+
+def _shape(path: str) -> str:
+    # /users/{id} and /users/{user_id} match the same requests.
+    return _PATH_PARAM.sub("{}", path)
+
+
+def _compile_one(
+    interface: type[RestInterface[Any]],
+    route: RestRoute,
+    plan: UseCasePlan,
+    default_limit: int,
+    max_limit: int,
+) -> CompiledRoute:
+    path = join_path(interface.prefix, route.path)
+    where = f"{interface.__name__}: {route.method} {path} ({route.use_case.__name__})"
+    path_params = tuple(_PATH_PARAM.findall(path))
+    if len(set(path_params)) != len(path_params):
+        raise ConfigError(f"{where}: a path parameter appears twice; name each once")
+    by_name = {spec.name: spec for spec in plan.params}
+    for spec in plan.params:
+        if spec.required and spec.name not in path_params:
+            raise ConfigError(
+                f"{where}: parameter {spec.name!r} of {route.use_case.__name__}.execute has no "
+                f"default and is not in the path; add {{{spec.name}}} to the path or give it a "
+                "default (it is then a query parameter)"
+            )
+    query_params = {name: spec for name, spec in by_name.items() if name not in path_params}
+    model = plan.model or interface.model
+    info = model_info(model) if model is not None else None
+    listing = None
+    if plan.query_param is not None:
+        if info is None:
+            raise ConfigError(
+                f"{where}: the use case takes a QuerySpec but neither it nor the interface "
+                "names a model; declare UseCase[Model, ...] or RestInterface[Model]"
+            )
+        listing = ListQuery(
+            info=info,
+            filterable=_fields(where, "filterable", info, route.filterable, interface.filterable),
+            sortable=_fields(where, "sortable", info, route.sortable, interface.sortable),
+            pagination=route.pagination_mode or interface.pagination_mode,
+            default_limit=min(default_limit, max_limit),
+            max_limit=max_limit,
+        )
+        clash = sorted(set(query_params) & {*listing.filterable, "sort", "limit", "page"})
+        if clash:
+            raise ConfigError(
+                f"{where}: parameter(s) {', '.join(clash)} of the use case would clash with the "
+                "list query string (filters, sort, limit, page); rename them"
+            )
+    return CompiledRoute(
+        interface=interface,
+        route=route,
+        plan=plan,
+        path=path,
+        path_params=path_params,
+        query=RouteQuery(listing=listing, params=query_params),
+        status_code=_status(route, plan),
+        tags=tuple(dict.fromkeys((*interface.tags, *route.tags))),
+        dependencies=(*interface.dependencies, *route.dependencies),
+        operation_id=route.name or _snake(route.use_case.__name__.removesuffix("UseCase")),
+        info=info,
+    )
+
+
+def _fields(
+    where: str,
+    option: str,
+    info: ModelInfo,
+    route_value: Sequence[str] | None,
+    interface_value: Sequence[str] | None,
+) -> tuple[str, ...]:
+    chosen = route_value if route_value is not None else interface_value
+    if chosen is None:
+        return default_fields(info)
+    if isinstance(chosen, str):
+        raise ConfigError(f"{where}: {option} must be a tuple of field names, got {chosen!r}")
+    unknown = [name for name in chosen if name not in info.columns]
+    if unknown:
+        raise ConfigError(
+            f"{where}: {option} names {', '.join(repr(u) for u in unknown)}, not column(s) of "
+            f"{info.name}; columns: {', '.join(info.columns)}"
+        )
+    return tuple(name for name in info.columns if name in set(chosen))
+
+
+def _status(route: RestRoute, plan: UseCasePlan) -> int:
+    if route.status_code is not None:
+        return route.status_code
+    if getattr(plan.use_case, "result_type", None) is type(None):
+        return 204
+    return 200
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
