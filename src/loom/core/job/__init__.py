@@ -27,10 +27,9 @@ from loom.core.job.job import Job
 from loom.core.job.service import JobHandle, JobService
 
 __all__ = [
-    "JOB_TOPIC",
-    "SKIPPED",
     "ClassRegistry",
     "InlineJobBackend",
+    "JOB_TOPIC",
     "Job",
     "JobBackend",
     "JobHandle",
@@ -43,6 +42,7 @@ __all__ = [
     "JobsExtension",
     "MemoryJobLedger",
     "RecordingJobBackend",
+    "SKIPPED",
     "decode_job",
     "encode_job",
     "name_of",

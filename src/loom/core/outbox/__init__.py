@@ -28,12 +28,12 @@ from loom.core.outbox._relay import CrashHook, OutboxRelay, RelaySettings, Relay
 from loom.core.outbox._router import EventBus, EventHandler, TopicRouter
 
 __all__ = [
-    "OUTBOX_ENTITY",
     "Clock",
     "CrashHook",
     "EventBus",
     "EventHandler",
     "MemoryOutboxStore",
+    "OUTBOX_ENTITY",
     "Outbox",
     "OutboxMessage",
     "OutboxRecord",

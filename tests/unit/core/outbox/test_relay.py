@@ -1,0 +1,124 @@
+"""The relay over the in-memory store: retries, dead letters, ordering, crashes, its loop."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+import loom.core.outbox as outbox_pkg
+from loom.core.errors import JobError
+from loom.core.outbox import (
+    MemoryOutboxStore,
+    OutboxMessage,
+    OutboxRelay,
+    RelaySettings,
+    backoff_delay,
+    utc_now,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = utc_now() + timedelta(seconds=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Sink:
+    """Records published ids; refuses while ``failures`` is positive."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.ids: list[str] = []
+
+    async def publish(self, message: OutboxMessage) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("down")
+        self.ids.append(message.id)
+
+
+def msg(message_id: str, key: str | None = None) -> OutboxMessage:
+    return OutboxMessage(id=message_id, topic="t", body=b"{}", ordering_key=key)
+
+
+@pytest.mark.parametrize(("failures", "low", "high"), [(1, 0.5, 1.0), (2, 1.0, 2.0), (9, 2.5, 5)])
+def test_backoff_doubles_is_capped_and_jittered(failures: int, low: float, high: float) -> None:
+    assert backoff_delay(failures, 1.0, 5.0, rng=lambda: 0.0) == low
+    assert backoff_delay(failures, 1.0, 5.0, rng=lambda: 1.0) == high
+
+
+async def test_a_message_is_dead_lettered_after_max_attempts() -> None:
+    store, sink, clock = MemoryOutboxStore(), Sink(failures=99), Clock()
+    await store.add([msg("a")])
+    relay = OutboxRelay(store, sink, RelaySettings(max_attempts=2, backoff_base=1), clock=clock)
+    assert await relay.run_once() == 1
+    clock.now += timedelta(seconds=2)
+    assert await relay.run_once() == 1
+    record = await store.get("a")
+    assert record is not None
+    assert (record.status, record.attempts, record.last_error) == (
+        "dead",
+        2,
+        "ConnectionError: down",
+    )
+    assert await store.pending_count() == 0
+
+
+async def test_an_ordering_key_blocks_later_messages_until_the_earlier_one_is_sent() -> None:
+    store, sink, clock = MemoryOutboxStore(), Sink(failures=1), Clock()
+    await store.add([msg("k1", "k"), msg("k2", "k"), msg("x")])
+    relay = OutboxRelay(store, sink, RelaySettings(backoff_base=1), clock=clock)
+    assert await relay.run_once() == 2
+    assert sink.ids == ["x"]
+    clock.now += timedelta(seconds=1)
+    await relay.run_once()
+    await relay.run_once()
+    assert sink.ids == ["x", "k1", "k2"]
+
+
+async def test_a_crash_after_publishing_means_a_second_delivery_with_the_same_id() -> None:
+    store, sink, clock = MemoryOutboxStore(), Sink(), Clock()
+    await store.add([msg("a")])
+
+    def crash(point: str, message: OutboxMessage) -> None:
+        raise RuntimeError(f"crash at {point}")
+
+    with pytest.raises(RuntimeError, match="crash at published"):
+        await OutboxRelay(
+            store, sink, RelaySettings(lease=5), clock=clock, crash_hook=crash
+        ).run_once()
+    other = OutboxRelay(store, sink, RelaySettings(lease=5), clock=clock)
+    assert await other.run_once() == 0
+    clock.now += timedelta(seconds=6)
+    assert await other.run_once() == 1
+    assert sink.ids == ["a", "a"]
+
+
+async def test_the_running_loop_drains_and_stops() -> None:
+    store, sink = MemoryOutboxStore(), Sink(failures=2)
+    relay = OutboxRelay(store, sink, RelaySettings(backoff_base=0.001, backoff_max=0.002))
+    await relay.start()
+    await store.add([msg("a"), msg("b")])
+    relay.wake()
+    await relay.drain(timeout=5)
+    await relay.stop()
+    assert sorted(sink.ids) == ["a", "b"]
+    assert not relay.running
+
+
+async def test_drain_times_out_naming_what_is_left() -> None:
+    store = MemoryOutboxStore()
+    await store.add(
+        [OutboxMessage(id="a", topic="t", body=b"{}", not_before=utc_now() + timedelta(hours=1))]
+    )
+    relay = OutboxRelay(store, Sink())
+    with pytest.raises(JobError, match="1 message"):
+        await relay.drain(timeout=0.01)
+
+
+def test_exports_are_sorted_and_present() -> None:
+    assert outbox_pkg.__all__ == sorted(outbox_pkg.__all__)
+    assert all(hasattr(outbox_pkg, name) for name in outbox_pkg.__all__)
