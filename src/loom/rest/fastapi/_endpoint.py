@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from loom.core.bootstrap import Kernel
-from loom.core.errors import LoomError, ValidationError
+from loom.core.command import ROOT_FIELD
+from loom.core.errors import FieldError, LoomError, ValidationError
 from loom.core.model import model_info
 from loom.rest._body import (
     check_declared_length,
@@ -24,6 +25,7 @@ from loom.rest._body import (
     too_large,
 )
 from loom.rest._compile import CompiledRoute
+from loom.rest._errors import MalformedBodyError
 from loom.rest._query import parse_query
 from loom.rest.fastapi._middleware import ROUTE_KEY
 from loom.rest.fastapi._responses import error_response, result_response
@@ -87,6 +89,12 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
         chunks.append(chunk)
     body = b"".join(chunks)
     if not body:
+        if content_type is not None:
+            # A JSON request with nothing in it is broken JSON, not an empty command.
+            raise MalformedBodyError(
+                "the body is empty; send a JSON object",
+                errors=[FieldError(ROOT_FIELD, "malformed JSON: the body is empty")],
+            )
         return None
     if content_type is None:
         check_media_type(None, has_body=True)
