@@ -276,3 +276,28 @@ async def test_transactional_decorator_bare_and_parameterised(
     assert await service.count() == 0
     await service.two(fail=False)
     assert await service.count() == 2
+
+
+async def test_the_trace_id_reaches_postgresql_in_write_transactions(
+    pg_sm: SessionManager, base: type[Any]
+) -> None:
+    from loom.core.trace import current_trace_id
+    from loom.testing import count_statements
+
+    setting = sa.text("SELECT current_setting('loom.trace_id', true)")
+    token = current_trace_id.set("req-42")
+    try:
+        with count_statements(pg_sm.engine) as counter:
+            async with pg_sm.transaction() as tx:
+                assert tx is not None
+                seen = (await tx.connection.execute(setting)).scalar_one()
+        assert seen == "req-42"
+        assert counter.count == 2  # set_config, then the SELECT
+        async with pg_sm.transaction(read_only=True) as tx:
+            assert tx is not None
+            assert (await tx.connection.execute(setting)).scalar_one() in (None, "")
+    finally:
+        current_trace_id.reset(token)
+    async with pg_sm.transaction() as tx:
+        assert tx is not None
+        assert (await tx.connection.execute(setting)).scalar_one() in (None, "")

@@ -111,7 +111,10 @@ class Kernel:
 
     def _make_persistence(self, models: Sequence[type[Any]]) -> Persistence:
         adapter = importlib.import_module(_ADAPTER)
-        persistence = adapter.SQLAlchemyPersistence.from_config(self.config.database, models)
+        trace = self.config.trace
+        persistence = adapter.SQLAlchemyPersistence.from_config(
+            self.config.database, models, inject_trace_id=trace.enabled and trace.database
+        )
         manager = persistence.session_manager
         manager.cursor_codec = self._cursor_codec()
         manager.max_limit = self.config.rest.max_limit

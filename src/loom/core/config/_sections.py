@@ -197,15 +197,18 @@ class OutboxSection(Section, frozen=True):
 
 
 class TraceSection(Section, frozen=True):
-    """``trace``: the request id carried through logs, errors and SQL comments.
+    """``trace``: the request id carried through logs, problem documents and the database.
 
     Attributes:
         enabled: Carry a trace id.
         header: HTTP header read and echoed.
+        database: Also set it as PostgreSQL's ``loom.trace_id`` in write transactions (one
+            extra statement per write transaction, so off by default).
     """
 
     enabled: bool = True
     header: str = "x-request-id"
+    database: bool = False
 
 
 class MetricsSection(Section, frozen=True):

@@ -14,8 +14,6 @@ from loom.core.errors import FieldError, ValidationError
 from loom.core.model import ModelInfo, current_actor
 
 UNSET = msgspec.UNSET
-# Per model class; models are few and live as long as the process.
-_JSON_FIELDS: weakref.WeakKeyDictionary[type[Any], tuple[str, ...]] = weakref.WeakKeyDictionary()
 
 
 def _sent_fields(data: msgspec.Struct) -> dict[str, Any]:
@@ -61,15 +59,71 @@ def _conversion_error(info: ModelInfo, exc: msgspec.ValidationError) -> Validati
     return ValidationError(f"{info.name}: {message}", errors=[FieldError(field, message)])
 
 
-def _json_fields(info: ModelInfo) -> tuple[str, ...]:
-    """Fields stored as JSON whose values may hold Structs (encoded to builtins first)."""
-    cached = _JSON_FIELDS.get(info.model)
-    if cached is None:
-        cached = tuple(
+class _WritePlan:
+    """What writes of one model need, computed once per model."""
+
+    __slots__ = (
+        "audit",
+        "columns",
+        "defaults",
+        "factories",
+        "json_fields",
+        "required",
+        "timestamps",
+        "trusted",
+    )
+
+    def __init__(self, info: ModelInfo) -> None:
+        self.columns = tuple(info.columns)
+        self.json_fields = tuple(
             name for name, column in info.columns.items() if _holds_structs(column.base_type)
         )
-        _JSON_FIELDS[info.model] = cached
-    return cached
+        self.timestamps = info.has_timestamps
+        self.audit = info.has_audit
+        self.defaults: dict[str, Any] = {}
+        self.factories: dict[str, Any] = {}
+        self.required: list[str] = []
+        for field in msgspec.structs.fields(info.model):
+            if field.name not in info.columns:
+                continue
+            if field.default_factory is not msgspec.NODEFAULT:
+                self.factories[field.name] = field.default_factory
+            elif field.default is msgspec.NODEFAULT:
+                self.required.append(field.name)
+            elif field.default is not UNSET:
+                self.defaults[field.name] = field.default
+        # Struct input types whose fields are model columns of the same types: their values
+        # were validated when the Struct was built, so they skip the conversion.
+        self.trusted: dict[type[Any], bool] = {}
+
+    def is_trusted(self, info: ModelInfo, kind: type[Any]) -> bool:
+        known = self.trusted.get(kind)
+        if known is None:
+            known = _same_types(info, kind)
+            self.trusted[kind] = known
+        return known
+
+
+# Per model class; models are few and live as long as the process.
+_PLANS: weakref.WeakKeyDictionary[type[Any], _WritePlan] = weakref.WeakKeyDictionary()
+
+
+def _plan(info: ModelInfo) -> _WritePlan:
+    plan = _PLANS.get(info.model)
+    if plan is None:
+        plan = _WritePlan(info)
+        _PLANS[info.model] = plan
+    return plan
+
+
+def _same_types(info: ModelInfo, kind: type[Any]) -> bool:
+    if getattr(kind, "to_patch", None) is not None:
+        return False  # commands with Patch fields go through the general path
+    try:
+        fields = msgspec.structs.fields(kind)
+    except TypeError:
+        return False
+    return all(f.name in info.columns and f.type == info.columns[f.name].type for f in fields)
 
 
 def _holds_structs(tp: Any) -> bool:
@@ -79,56 +133,83 @@ def _holds_structs(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
 
 
-def _encode_json(info: ModelInfo, values: dict[str, Any]) -> None:
-    for name in _json_fields(info):
+def _encode_json(plan: _WritePlan, values: dict[str, Any]) -> None:
+    for name in plan.json_fields:
         value = values.get(name)
         if value is not None:
             values[name] = msgspec.to_builtins(value)
 
 
-def _stamp(info: ModelInfo, values: dict[str, Any], *, created: bool) -> None:
-    if info.has_timestamps:
+def _stamp(plan: _WritePlan, values: dict[str, Any], *, created: bool) -> None:
+    if plan.timestamps:
         now = datetime.now(UTC)
         if created:
             values["created_at"] = now
         values["updated_at"] = now
-    if info.has_audit:
+    if plan.audit:
         actor = current_actor.get()
         if created:
             values["created_by"] = actor
         values["updated_by"] = actor
 
 
+def _from_trusted(info: ModelInfo, plan: _WritePlan, data: msgspec.Struct) -> dict[str, Any]:
+    values = {
+        name: value
+        for name in data.__struct_fields__
+        if (value := getattr(data, name)) is not UNSET
+    }
+    for name, default in plan.defaults.items():
+        if name not in values:
+            values[name] = default
+    for name, factory in plan.factories.items():
+        if name not in values:
+            values[name] = factory()
+    missing = [name for name in plan.required if name not in values]
+    if missing:
+        raise ValidationError(
+            f"{info.name}: missing required field(s) {', '.join(missing)}",
+            errors=[FieldError(name, "required field is missing") for name in missing],
+        )
+    return values
+
+
 def create_values(info: ModelInfo, data: Any) -> dict[str, Any]:
     """Column values for an INSERT, validated against the model.
 
-    A model instance is trusted as typed; other Structs and mappings are converted with
-    msgspec (missing required fields and wrong types raise :class:`ValidationError`).
+    A model instance is trusted as typed, and so is a Struct whose fields are model columns of
+    the same types; other Structs and mappings are converted with msgspec (missing required
+    fields and wrong types raise :class:`ValidationError`).
     """
-    model = info.model
-    if isinstance(data, model):
+    plan = _plan(info)
+    if isinstance(data, info.model):
         values = {
-            name: value for name in info.columns if (value := getattr(data, name)) is not UNSET
+            name: value for name in plan.columns if (value := getattr(data, name)) is not UNSET
         }
+    elif isinstance(data, msgspec.Struct) and plan.is_trusted(info, type(data)):
+        values = _from_trusted(info, plan, data)
     else:
         raw = _as_dict(info, data)
         _reject_unknown(info, raw)
         try:
-            obj = msgspec.convert(raw, model, strict=False)
+            obj = msgspec.convert(raw, info.model, strict=False)
         except msgspec.ValidationError as exc:
             raise _conversion_error(info, exc) from None
         values = {
-            name: value for name in info.columns if (value := getattr(obj, name)) is not UNSET
+            name: value for name in plan.columns if (value := getattr(obj, name)) is not UNSET
         }
-    _encode_json(info, values)
-    _stamp(info, values, created=True)
+    if plan.json_fields:
+        _encode_json(plan, values)
+    _stamp(plan, values, created=True)
     return values
 
 
 def update_values(info: ModelInfo, data: Any) -> dict[str, Any]:
     """Column values for an UPDATE: only the fields present in ``data``, each converted."""
+    plan = _plan(info)
     raw = _as_dict(info, data)
     _reject_unknown(info, raw)
+    trusted = isinstance(data, msgspec.Struct) and plan.is_trusted(info, type(data))
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
     for name, value in raw.items():
@@ -141,6 +222,9 @@ def update_values(info: ModelInfo, data: Any) -> dict[str, Any]:
                 errors.append(FieldError(name, "may not be null"))
             values[name] = None
             continue
+        if trusted:
+            values[name] = value
+            continue
         try:
             values[name] = msgspec.convert(value, column.type, strict=False)
         except msgspec.ValidationError as exc:
@@ -148,6 +232,7 @@ def update_values(info: ModelInfo, data: Any) -> dict[str, Any]:
     if errors:
         raise ValidationError(f"{info.name}: invalid update", errors=errors)
     if values:
-        _encode_json(info, values)
-        _stamp(info, values, created=False)
+        if plan.json_fields:
+            _encode_json(plan, values)
+        _stamp(plan, values, created=False)
     return values

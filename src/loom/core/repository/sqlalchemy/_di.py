@@ -115,7 +115,9 @@ class SQLAlchemyPersistence:
         registry_for(self.base).compile_all(self.models)
 
     @classmethod
-    def from_config(cls, database: Any, models: Sequence[type[Any]]) -> SQLAlchemyPersistence:
+    def from_config(
+        cls, database: Any, models: Sequence[type[Any]], *, inject_trace_id: bool = False
+    ) -> SQLAlchemyPersistence:
         """Build from the ``database`` config section."""
         manager = SessionManager(
             database.url,
@@ -126,6 +128,7 @@ class SQLAlchemyPersistence:
             pool_timeout=database.pool_timeout,
             pool_recycle=database.pool_recycle,
             connect_args=dict(database.connect_args) or None,
+            inject_trace_id=inject_trace_id,
         )
         return cls(manager, models)
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import typing
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -153,25 +152,10 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
             if tx is not None:
                 result = await tx.connection.execute(statement, params)
                 return result.all()
-            if self.session_manager.needs_transaction_for_reads():
-                async with self.session_manager.transaction(read_only=True) as opened:
-                    assert opened is not None
-                    return (await opened.connection.execute(statement, params)).all()
             async with self.session_manager.engine.connect() as conn:
                 return (await conn.execute(statement, params)).all()
         except sa_exc.DBAPIError as exc:
             raise translate(exc, self.info, "read") from exc
-
-    @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[Transaction]:
-        async with self.session_manager.transaction() as tx:
-            assert tx is not None  # REQUIRED always yields a transaction
-            if tx.read_only:
-                raise TransactionError(
-                    f"{self.info.name}: write refused in a read-only transaction; declare "
-                    "the use case read_only = False or open the transaction without read_only"
-                )
-            yield tx
 
     async def _write(
         self,
@@ -180,15 +164,34 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         operation: Operation,
         event: typing.Callable[[Sequence[Row[Any]]], list[MutationEvent]],
     ) -> Sequence[Row[Any]]:
-        fields = params.keys() if isinstance(params, Mapping) else ()
-        async with self._writing() as tx:
-            try:
-                rows = (await tx.connection.execute(statement, params)).all()
-            except sa_exc.DBAPIError as exc:
-                raise translate(exc, self.info, operation, fields) from exc
-            for mutation in event(rows):
-                tx.uow.record(mutation)
-            return rows
+        tx = self.session_manager.current()
+        if tx is not None:
+            return await self._write_in(tx, statement, params, operation, event)
+        async with self.session_manager.transaction() as opened:
+            assert opened is not None  # REQUIRED always yields a transaction
+            return await self._write_in(opened, statement, params, operation, event)
+
+    async def _write_in(
+        self,
+        tx: Transaction,
+        statement: sa.Executable,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        operation: Operation,
+        event: typing.Callable[[Sequence[Row[Any]]], list[MutationEvent]],
+    ) -> Sequence[Row[Any]]:
+        if tx.read_only:
+            raise TransactionError(
+                f"{self.info.name}: write refused in a read-only transaction; declare "
+                "the use case read_only = False or open the transaction without read_only"
+            )
+        try:
+            rows = (await tx.connection.execute(statement, params)).all()
+        except sa_exc.DBAPIError as exc:
+            fields = params.keys() if isinstance(params, Mapping) else ()
+            raise translate(exc, self.info, operation, fields) from exc
+        for mutation in event(rows):
+            tx.uow.record(mutation)
+        return rows
 
     def _event(
         self, op: typing.Literal["created", "updated", "deleted"], fields: Sequence[str] = ()

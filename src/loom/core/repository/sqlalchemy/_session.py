@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -16,15 +15,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from loom.core.errors import TransactionError
 from loom.core.events import SupportsPostCommit
 from loom.core.query import CursorCodec
 from loom.core.repository.sqlalchemy._transaction import Transaction, TransactionRunner
-from loom.core.trace import current_trace_id
 from loom.core.transaction import Propagation
 
 _SQLITE_POOL_ARGS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle")
-_WRITE_PREFIXES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "UPSERT")
 
 
 class SessionManager:
@@ -39,8 +35,11 @@ class SessionManager:
         pool_timeout: Seconds to wait for a free connection.
         pool_recycle: Reopen connections older than this many seconds.
         connect_args: Passed to the DBAPI ``connect()``.
-        inject_trace_id: Make the current trace id visible to PostgreSQL as the transaction
-            setting ``loom.trace_id`` (``current_setting('loom.trace_id', true)``).
+        inject_trace_id: In write transactions, make the current trace id visible to
+            PostgreSQL as the transaction setting ``loom.trace_id``
+            (``current_setting('loom.trace_id', true)``). It costs one statement per write
+            transaction, only when a trace id is set; the kernel enables it with
+            ``trace.database: true``.
         **engine_kwargs: Passed to :func:`sqlalchemy.ext.asyncio.create_async_engine`.
     """
 
@@ -89,10 +88,6 @@ class SessionManager:
         """Largest page the repositories of this manager accept."""
         self._runner = TransactionRunner(self)
         self._install_listeners()
-
-    def needs_transaction_for_reads(self) -> bool:
-        """Whether a standalone read must open a transaction (to carry the trace id)."""
-        return self.inject_trace_id and current_trace_id.get() is not None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -179,21 +174,3 @@ class SessionManager:
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA busy_timeout=5000")
                 cursor.close()
-
-        @event.listens_for(sync_engine, "before_cursor_execute")
-        def _refuse_writes_when_read_only(
-            conn: sa.Connection,
-            _cursor: Any,
-            statement: str,
-            _parameters: Any,
-            _context: Any,
-            _executemany: bool,
-        ) -> None:
-            if conn.info.get("loom_read_only") and statement.lstrip()[:7].upper().startswith(
-                _WRITE_PREFIXES
-            ):
-                raise TransactionError(
-                    "write attempted in a read-only transaction: "
-                    f"{statement.split(None, 1)[0].upper()} refused; open the transaction "
-                    "without read_only=True (or declare the use case read_only = False)"
-                )

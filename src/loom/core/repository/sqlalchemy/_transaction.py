@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from loom.core.errors import TransactionError
@@ -89,11 +90,25 @@ class TransactionRunner:
             _reset_current(uow_token)
             _active.reset(token)
 
-    @contextlib.asynccontextmanager
-    async def open(
+    def open(
         self, propagation: Propagation, read_only: bool, isolation_level: str | None
-    ) -> AsyncIterator[Transaction | None]:
+    ) -> contextlib.AbstractAsyncContextManager[Transaction | None]:
         current = self.current()
+        if propagation is Propagation.REQUIRED:
+            # The hot path: plain classes, no generator-based context managers.
+            if current is not None:
+                return _Joined(current)
+            return _NewTransaction(self, read_only, isolation_level)
+        return self._open_other(current, propagation, read_only, isolation_level)
+
+    @contextlib.asynccontextmanager
+    async def _open_other(
+        self,
+        current: Transaction | None,
+        propagation: Propagation,
+        read_only: bool,
+        isolation_level: str | None,
+    ) -> AsyncIterator[Transaction | None]:
         if propagation is Propagation.NEVER:
             if current is not None:
                 raise TransactionError(
@@ -106,11 +121,7 @@ class TransactionRunner:
             async with self._bind(None):
                 yield None
             return
-        if current is not None and propagation in (
-            Propagation.REQUIRED,
-            Propagation.MANDATORY,
-            Propagation.SUPPORTS,
-        ):
+        if current is not None and propagation in (Propagation.MANDATORY, Propagation.SUPPORTS):
             yield current
             return
         if propagation is Propagation.MANDATORY:
@@ -125,7 +136,7 @@ class TransactionRunner:
             async with self._savepoint(current) as tx:
                 yield tx
             return
-        async with self._new(read_only, isolation_level) as tx:
+        async with _NewTransaction(self, read_only, isolation_level) as tx:
             yield tx
 
     @contextlib.asynccontextmanager
@@ -141,41 +152,119 @@ class TransactionRunner:
             raise
         await savepoint.commit()
 
-    @contextlib.asynccontextmanager
-    async def _new(
-        self, read_only: bool, isolation_level: str | None
-    ) -> AsyncIterator[Transaction]:
-        manager = self._manager
+
+class _Joined:
+    """Joining the transaction already open: nothing to do on either side."""
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def __aenter__(self) -> Transaction:
+        return self._tx
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _NewTransaction:
+    """A new transaction on its own connection, bound to the task while it is open."""
+
+    __slots__ = ("_conn", "_isolation", "_read_only", "_runner", "_tokens", "_tx")
+
+    def __init__(self, runner: TransactionRunner, read_only: bool, isolation: str | None) -> None:
+        self._runner = runner
+        self._read_only = read_only
+        self._isolation = isolation
+        self._tx: Transaction | None = None
+        self._conn: AsyncConnection | None = None
+        self._tokens: tuple[Any, Any] | None = None
+
+    async def __aenter__(self) -> Transaction:
+        manager = self._runner._manager
         connection = await manager.engine.connect()
-        uow = UnitOfWork(read_only=read_only)
-        tx: Transaction | None = None
+        self._conn = connection
         try:
             options: dict[str, Any] = {}
-            if isolation_level:
-                options["isolation_level"] = isolation_level
-            if read_only and manager.dialect_name == "postgresql":
-                options["postgresql_readonly"] = True
+            if self._isolation:
+                options["isolation_level"] = self._isolation
+            if self._read_only:
+                if manager.dialect_name == "postgresql":
+                    options["postgresql_readonly"] = True
+                # Only read-only transactions pay for statement inspection.
+                event.listen(connection.sync_connection, "before_cursor_execute", _refuse_writes)
             if options:
                 await connection.execution_options(**options)
-            if read_only:
-                connection.info["loom_read_only"] = True
             await connection.begin()
-            trace_id = current_trace_id.get() if manager.inject_trace_id else None
+            # Writes only: reads carry no trace id, so they never pay the extra statement.
+            trace_id = (
+                current_trace_id.get() if manager.inject_trace_id and not self._read_only else None
+            )
             if trace_id is not None:
                 await _set_trace_id(connection, trace_id)
-            tx = Transaction(manager=manager, connection=connection, uow=uow, read_only=read_only)
-            async with self._bind(tx):
-                yield tx
-                await tx.flush()
-                await uow.run_before_commit()
-            await connection.commit()
         except BaseException:
+            await asyncio.shield(_discard(connection, None))
+            raise
+        tx = Transaction(
+            manager=manager,
+            connection=connection,
+            uow=UnitOfWork(read_only=self._read_only),
+            read_only=self._read_only,
+        )
+        self._tx = tx
+        active = dict(_active.get() or {})
+        active[self._runner._key] = tx
+        self._tokens = (_active.set(active), _set_current(tx.uow))
+        return tx
+
+    def _unbind(self) -> None:
+        if self._tokens is not None:
+            active_token, uow_token = self._tokens
+            self._tokens = None
+            _reset_current(uow_token)
+            _active.reset(active_token)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        tx, connection = self._tx, self._conn
+        assert tx is not None
+        assert connection is not None
+        if exc_type is not None:
+            self._unbind()
             # Shielded so that a cancelled task still rolls back and returns its connection.
             await asyncio.shield(_discard(connection, tx))
+            return
+        try:
+            await tx.flush()
+            await tx.uow.run_before_commit()
+        except BaseException:
+            self._unbind()
+            await asyncio.shield(_discard(connection, tx))
             raise
-        else:
-            await asyncio.shield(_close(connection, tx))
-        await uow.deliver(manager.post_commit_hooks)
+        self._unbind()
+        try:
+            await connection.commit()
+        except BaseException:
+            await asyncio.shield(_discard(connection, tx))
+            raise
+        await _close(connection, tx)
+        await tx.uow.deliver(tx.manager.post_commit_hooks)
+
+
+def _refuse_writes(
+    conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    if statement.lstrip()[:7].upper().startswith(_WRITE_PREFIXES):
+        raise TransactionError(
+            "write attempted in a read-only transaction: "
+            f"{statement.split(None, 1)[0].upper()} refused; open the transaction "
+            "without read_only=True (or declare the use case read_only = False)"
+        )
+
+
+_WRITE_PREFIXES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "UPSERT")
 
 
 async def _set_trace_id(connection: AsyncConnection, trace_id: str) -> None:
@@ -189,7 +278,6 @@ async def _set_trace_id(connection: AsyncConnection, trace_id: str) -> None:
 async def _close(connection: AsyncConnection, tx: Transaction | None) -> None:
     if tx is not None and tx._session is not None:
         await tx._session.close()
-    connection.info.pop("loom_read_only", None)
     await connection.close()
 
 
