@@ -74,8 +74,10 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["status"] == status
     assert body["code"] == code
     assert body["type"] == f"urn:loom:problem:{code}"
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
+    assert isinstance(body["title"], str)
+    assert body["title"]
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
     assert body["trace_id"] == response.headers["x-request-id"]
     return body
 

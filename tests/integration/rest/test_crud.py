@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
@@ -150,7 +152,7 @@ async def test_a_body_over_the_limit_is_413(serve: AppFactory) -> None:
         big = product(name="x" * 100)
         assert_problem(await client.post("/products", json=big), 413, "payload_too_large")
 
-        async def chunks() -> object:
+        async def chunks() -> AsyncIterator[bytes]:
             for _ in range(10):
                 yield b" " * 10  # streamed without Content-Length
 

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from loom.core.errors import FieldError, LoomError
 from loom.core.trace import current_trace_id
@@ -38,14 +39,28 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     detail = str(exc.detail)
     if status == 404 and detail == "Not Found":
         detail = f"no route matches {request.method} {request.url.path}; see the API docs"
-    elif status == 405 and detail == "Method Not Allowed":
-        allowed = (exc.headers or {}).get("Allow", "")
-        detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+    headers = dict(exc.headers or {})
+    if status == 405:
+        # Starlette names the methods of the first matching route only; one path here is served
+        # by one route per method, so gather them all.
+        allowed = _allowed_methods(request) or headers.get("Allow", "")
+        headers["Allow"] = allowed
+        if detail == "Method Not Allowed":
+            detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
     code = _CODES.get(status, "http_error" if status < 500 else "internal_error")
     problem = make_problem(status, code, detail, trace_id=current_trace_id.get())
     if status in (204, 304):
-        return Response(status_code=status, headers=exc.headers)
-    return problem_response(problem, exc.headers)
+        return Response(status_code=status, headers=headers)
+    return problem_response(problem, headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    methods: list[str] = []
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\x00"})
+        if match is not Match.NONE:
+            methods.extend(sorted(getattr(route, "methods", None) or ()))
+    return ", ".join(dict.fromkeys(methods))
 
 
 async def request_validation(request: Request, exc: Exception) -> Response:
