@@ -99,6 +99,7 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         self._max_limit = session_manager.max_limit if max_limit is None else max_limit
         table, pk = self.table, self._compiled.pk
         columns = list(table.c)
+        self._pk_index = columns.index(pk)
         self._select_pk = sa.select(*columns).where(pk == sa.bindparam(_PK))
         self._insert = sa.insert(table).returning(*columns)
         self._insert_many = sa.insert(table).returning(*columns, sort_by_parameter_order=True)
@@ -196,13 +197,14 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
     def _event(
         self, op: typing.Literal["created", "updated", "deleted"], fields: Sequence[str] = ()
     ) -> typing.Callable[[Sequence[Row[Any]]], list[MutationEvent]]:
-        pk = self.info.primary_key[0]
         entity = self.info.entity
+        # DELETE returns the key alone; the other statements return every column.
+        index = 0 if op == "deleted" else self._pk_index
 
         def build(rows: Sequence[Row[Any]]) -> list[MutationEvent]:
             if not rows:
                 return []
-            ids = tuple(row._mapping[pk] for row in rows)
+            ids = tuple(row[index] for row in rows)
             events = [MutationEvent(entity, op, ids, tuple(fields))]
             if op == "deleted":
                 events.extend(self._cascade_events())
@@ -357,10 +359,10 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
             return []
         values = [create_values(self.info, item) for item in items]
         statement, restore = self._batch_insert(values)
-        shapes = {frozenset(v) for v in values}
-        if len(shapes) > 1:
+        first = values[0].keys()
+        if any(v.keys() != first for v in values):
             # Every row of one batched statement must name the same columns.
-            every = set().union(*shapes)
+            every = set().union(*(v.keys() for v in values))
             for row in values:
                 for name in every - row.keys():
                     row[name] = self._fill_value(name)
