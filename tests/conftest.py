@@ -132,6 +132,23 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
             yield database
 
 
+RABBIT_URL = os.environ.get("LOOM_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def require_rabbitmq() -> None:
+    """Skip or fail unless RabbitMQ answers."""
+    require_server(
+        "RabbitMQ", RABBIT_URL.replace("amqp://", "tcp://"), 5672, "rabbitmq-server -detached"
+    )
+
+
+@pytest.fixture
+def amqp_url() -> str:
+    """The RabbitMQ URL, after checking the server answers."""
+    require_rabbitmq()
+    return RABBIT_URL
+
+
 @pytest.fixture
 def redis_url() -> str:
     """The Redis URL, after checking the server answers."""
