@@ -8,16 +8,27 @@ Example:
     >>> from loom.rest.model import PaginationMode, RestInterface, RestRoute
 """
 
+from loom.rest._health import CheckResult, Readiness
+from loom.rest._metrics import MetricsRegistry
+from loom.rest._problem import PROBLEM_MEDIA_TYPE, Problem, ProblemField
 from loom.rest._query import ListQuery, RouteQuery, default_fields, parse_query
+from loom.rest._trace import TraceIdFilter
 from loom.rest.autocrud import build_auto_routes
 from loom.rest.model import PaginationMode, RestInterface, RestRoute
 
 __all__ = [
+    "CheckResult",
     "ListQuery",
+    "MetricsRegistry",
+    "PROBLEM_MEDIA_TYPE",
     "PaginationMode",
+    "Problem",
+    "ProblemField",
+    "Readiness",
     "RestInterface",
     "RestRoute",
     "RouteQuery",
+    "TraceIdFilter",
     "build_auto_routes",
     "default_fields",
     "parse_query",
