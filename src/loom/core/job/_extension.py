@@ -41,6 +41,7 @@ class JobsExtension:
         service: The job service (after boot).
         runner: Runs jobs and callbacks through the kernel (after boot).
         relay: The relay of this process (after boot; running when ``outbox.enabled``).
+        backend: Where the relay sends jobs (after boot); closed at stop if it has ``aclose``.
         events: In-process subscribers of integration events.
     """
 
@@ -48,6 +49,7 @@ class JobsExtension:
         self.service: JobService | None = None
         self.runner: JobRunner | None = None
         self.relay: OutboxRelay | None = None
+        self.backend: JobBackend | None = None
         self.events = EventBus()
 
     async def on_boot(self, kernel: Kernel) -> None:
@@ -78,6 +80,7 @@ class JobsExtension:
         container.register(Outbox, instance=outbox)
         container.register(JobBackend, instance=backend)
         self.service, self.runner, self.relay = service, runner, relay
+        self.backend = backend
 
     def _backend(self, kernel: Kernel, runner: JobRunner) -> JobBackend:
         if kernel.config.jobs.backend == "inline":
@@ -100,6 +103,10 @@ class JobsExtension:
         """Stop the relay, letting its current round finish."""
         if self.relay is not None:
             await self.relay.stop()
+        # After the relay: its last round may still publish. Brokers' backends hold connections.
+        aclose = getattr(self.backend, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 (documented API)
         """Wait until the outbox is empty and the inline jobs it started have finished."""
