@@ -1,0 +1,114 @@
+"""The typer application behind the ``loom`` command."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from loom.core.errors import LoomError
+
+app = typer.Typer(
+    name="loom",
+    help="Run and check Loom applications.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+ConfigArg = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="The application's YAML config."
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    config: ConfigArg,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    reload: Annotated[bool, typer.Option(help="Restart when code changes (development).")] = False,
+) -> None:
+    """Serve the REST API of CONFIG with uvicorn."""
+    from loom.cli._serve import rest_missing
+    from loom.cli._serve import serve as run_serve
+
+    missing = rest_missing()
+    if missing is not None:
+        raise _fail(missing)
+    run_serve(config, host, port, reload)
+
+
+@app.command()
+def worker(
+    config: ConfigArg,
+    queues: Annotated[
+        list[str] | None,
+        typer.Option("--queues", "-Q", help="Queues to consume (repeat or comma-separate)."),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-c", min=1, help="Worker processes/threads.")
+    ] = None,
+    pool: Annotated[
+        str | None, typer.Option(help="Celery pool: prefork (default), threads or solo.")
+    ] = None,
+    loglevel: Annotated[str, typer.Option("--loglevel", "-l", help="Log level.")] = "info",
+) -> None:
+    """Run a Celery worker for the jobs of CONFIG (every job queue unless --queues)."""
+    try:
+        from loom.celery import create_app
+    except ImportError as exc:
+        raise _fail(str(exc)) from exc
+    try:
+        celery_app = create_app(config)
+    except LoomError as exc:
+        raise _fail(str(exc)) from exc
+    argv = ["worker", f"--loglevel={loglevel}"]
+    names = [name for item in queues or () for name in item.split(",") if name]
+    if names:
+        argv.append(f"--queues={','.join(names)}")
+    if concurrency is not None:
+        argv.append(f"--concurrency={concurrency}")
+    if pool is not None:
+        argv.append(f"--pool={pool}")
+    celery_app.worker_main(argv)
+
+
+@app.command()
+def relay(config: ConfigArg) -> None:
+    """Relay the outbox of CONFIG to the job backend until SIGINT or SIGTERM."""
+    from loom.cli._relay import run_relay
+
+    try:
+        asyncio.run(run_relay(config, typer.echo))
+    except LoomError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def check(config: ConfigArg) -> None:
+    """Boot CONFIG's kernel, compile every use case, job and route; exit 1 on any error."""
+    from loom.cli._check import check as run_check
+
+    try:
+        report = asyncio.run(run_check(config))
+    except LoomError as exc:
+        raise _fail(f"{config}: {exc}") from exc
+    typer.echo(f"{config}: ok")
+    for kind, count in report.counts.items():
+        typer.echo(f"  {kind}: {count}")
+    for note in report.notes:
+        typer.echo(f"  {note}")
+
+
+def main() -> None:
+    """Entry point of the ``loom`` console script."""
+    app()
