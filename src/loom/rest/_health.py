@@ -84,17 +84,24 @@ class Readiness:
     async def run(self) -> ReadinessReport:
         """Run every check (concurrently) and summarize."""
         answers = await asyncio.gather(*(self._one(c) for c in self._checks))
-        checks = {c.name: answer for c, answer in zip(self._checks, answers, strict=True)}
+        # A check answering None has nothing to report (a cache that is not configured).
+        checks = {
+            c.name: answer
+            for c, answer in zip(self._checks, answers, strict=True)
+            if answer is not None
+        }
         status: Status = "ok"
         for registered in self._checks:
-            answer = checks[registered.name]
+            answer = checks.get(registered.name)
+            if answer is None:
+                continue
             if answer.status == "down" and registered.critical:
                 status = "down"
             elif answer.status != "ok" and status == "ok":
                 status = "degraded"
         return ReadinessReport(status=status, checks=checks)
 
-    async def _one(self, registered: _Registered) -> CheckResult:
+    async def _one(self, registered: _Registered) -> CheckResult | None:
         try:
             async with asyncio.timeout(self.timeout):
                 answer = await registered.check()
@@ -106,8 +113,8 @@ class Readiness:
         return _as_result(answer)
 
 
-def _as_result(answer: Any) -> CheckResult:
-    if isinstance(answer, CheckResult):
+def _as_result(answer: Any) -> CheckResult | None:
+    if answer is None or isinstance(answer, CheckResult):
         return answer
     if isinstance(answer, bool):
         return CheckResult(status="ok" if answer else "down")

@@ -26,13 +26,13 @@ class User(TimestampedModel):
         "Address", foreign_key="user_id", many=True, profiles=("with_addresses", "full")
     )
     # Projection is not a declared field specifier: its defaults need the ignores below.
-    address_count: int | UnsetType = Projection(  # type: ignore[assignment]
+    address_count: int | UnsetType = Projection(
         loader=CountLoader("Address", foreign_key="user_id"),
         profiles=("counted", "full"),
         depends_on=("addresses",),
         default=0,
     )
-    order_total: int | UnsetType | None = Projection(  # type: ignore[assignment]
+    order_total: int | UnsetType | None = Projection(
         loader=SumLoader("Order", field="total", foreign_key="user_id"),
         profiles=("full",),
         depends_on=("orders",),

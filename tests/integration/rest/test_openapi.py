@@ -28,6 +28,8 @@ async def test_every_route_is_documented_once(document: dict[str, Any]) -> None:
         "/products",
         "/products/{id}",
         "/products/low-stock",
+        "/products/{product_id}/jobs/restock-email",
+        "/products/{product_id}/workflows/restock",
         "/users",
         "/users/{id}",
         "/users/{user_id}/addresses",

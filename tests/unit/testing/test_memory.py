@@ -40,7 +40,7 @@ class Team(BaseModel):
     rank: int = ColumnField(server_default="0")
     members: list[Player] | UnsetType = RelationField("Player", foreign_key="team_id", many=True)
     # Projection is not declared as a field specifier, so its default needs the ignore.
-    doubled: int | UnsetType | None = Projection(loader=DOUBLER, profiles=("stats",))  # type: ignore[assignment]
+    doubled: int | UnsetType | None = Projection(loader=DOUBLER, profiles=("stats",))
 
 
 class Player(BaseModel):

@@ -56,6 +56,8 @@ class Kernel:
         self.jobs = JobsExtension()
         """Jobs, the outbox and its relay (``JobService`` is also in the container)."""
         self._extensions.append(self.jobs)
+        self.cache: KernelCache | None = None
+        """The cache, when the configuration has a ``cache:`` section (set at start)."""
         self.started = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -76,10 +78,23 @@ class Kernel:
         self.started = True
         return self
 
-    async def _boot(self) -> None:
+    def discover(self) -> Components:
+        """Import the application's modules and collect its components (once).
+
+        A kernel built with explicit components keeps them.
+        """
         if self._discover:
             self.components = discover(self.config.app)
-        components = self.components
+            self._discover = False
+        return self.components
+
+    def cache_status(self) -> str | None:
+        """``"ok"`` or ``"degraded"`` (reads go to the database) for ``/ready``; ``None``
+        without a cache."""
+        return str(self.cache.status()["status"]) if self.cache is not None else None
+
+    async def _boot(self) -> None:
+        components = self.discover()
         for use_case in components.use_cases:
             self.plans[use_case] = compile_use_case(use_case)
         models = self._all_models(components)

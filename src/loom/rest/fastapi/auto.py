@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from loom.core.bootstrap import Components, Kernel, create_kernel, discover
+from loom.core.bootstrap import Kernel, create_kernel
 from loom.rest._compile import CompiledRoute, compile_routes
 from loom.rest._health import Readiness, status_hook
 from loom.rest._metrics import MetricsRegistry
@@ -64,11 +64,7 @@ def create_app_from_kernel(kernel: Kernel) -> FastAPI:
     """
     config = kernel.config
     rest = config.rest
-    components = kernel.components
-    if not kernel.started and not _declared(components):
-        # The kernel discovers at start; the routes are needed now, and importing the same
-        # modules twice finds the same classes.
-        components = discover(config.app)
+    components = kernel.discover()
     routes = compile_routes(
         components.interfaces,
         kernel.plan,
@@ -93,12 +89,6 @@ def create_app_from_kernel(kernel: Kernel) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, header=header, metrics=http_metrics)
     install_trace_id_records()
     return app
-
-
-def _declared(components: Components) -> bool:
-    return bool(
-        components.models or components.use_cases or components.jobs or components.interfaces
-    )
 
 
 def _metrics_of(kernel: Kernel) -> MetricsRegistry:

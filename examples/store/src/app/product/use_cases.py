@@ -72,14 +72,16 @@ class DispatchRestockEmailUseCase(UseCase[Product, DispatchRestockEmailResponse]
 
     async def execute(
         self,
-        product_id: str,
+        # Typed int (the reference converts a str with int()): a path that is not a number is
+        # then a 422 naming product_id, not an exception.
+        product_id: int,
         cmd: DispatchRestockEmailCommand = Input(),
     ) -> DispatchRestockEmailResponse:
         handle = self._jobs.dispatch(
             SendRestockEmailJob,
-            params={"product_id": int(product_id)},
+            params={"product_id": product_id},
             payload={
-                "product_id": int(product_id),
+                "product_id": product_id,
                 "recipient_email": cmd.recipient_email,
                 "force_fail": cmd.force_fail,
             },
@@ -98,17 +100,17 @@ class RestockWorkflowUseCase(UseCase[Product, RestockWorkflowResponse]):
 
     async def execute(
         self,
-        product_id: str,
+        product_id: int,
         cmd: DispatchRestockEmailCommand = Input(),
     ) -> RestockWorkflowResponse:
         summary_result = await self._app.invoke(
             BuildProductSummaryUseCase,
-            params={"product_id": int(product_id)},
+            params={"product_id": product_id},
         )
         handle = self._jobs.dispatch(
             SendRestockEmailJob,
-            params={"product_id": int(product_id)},
-            payload={"product_id": int(product_id), "recipient_email": cmd.recipient_email},
+            params={"product_id": product_id},
+            payload={"product_id": product_id, "recipient_email": cmd.recipient_email},
             on_success=RestockEmailSuccessCallback,
             on_failure=RestockEmailFailureCallback,
         )
