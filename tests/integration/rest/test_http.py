@@ -132,6 +132,33 @@ async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClien
     assert 'http_request_duration_seconds_count{method="GET",route="/products/{id}"} 2' in text
 
 
+async def test_metrics_report_cache_hits_and_pool_usage(serve: AppFactory) -> None:
+    cache = {
+        "cache": {
+            "aiocache_alias": "cache",
+            "counter_alias": "counters",
+            "aiocache": {
+                "cache": {
+                    "cache": "aiocache.SimpleMemoryCache",
+                    "serializer": {"class": "loom.core.cache.serializer.MsgspecSerializer"},
+                },
+                "counters": {"cache": "aiocache.SimpleMemoryCache"},
+            },
+        }
+    }
+    async with serve(**cache) as (_, client):
+        # Users have the default repository, cached; ProductRepository did not opt in.
+        user = {"full_name": "Ada", "email": "ada@example.com"}
+        created = (await client.post("/users", json=user)).json()
+        for _ in range(3):
+            assert (await client.get(f"/users/{created['id']}")).status_code == 200
+        text = (await client.get("/metrics")).text
+    assert "loom_cache_misses 1" in text
+    assert "loom_cache_hits 2" in text
+    assert "loom_db_pool_checked_out 0" in text
+    assert "loom_post_commit_hook_failures 0" in text
+
+
 async def test_operations_endpoints_can_be_switched_off(serve: AppFactory) -> None:
     overrides = {"rest.health": False, "rest.ready": False, "metrics.enabled": False}
     async with serve(**overrides) as (_, client):

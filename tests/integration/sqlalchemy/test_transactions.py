@@ -202,6 +202,7 @@ async def test_a_failing_hook_never_fails_the_commit(
     assert created.id is not None
     assert await emails(sm) == ["u1@example.com"]
     assert "post-commit hook Broken failed" in caplog.text
+    assert sm.hook_failures == 1
 
 
 async def test_fifty_concurrent_transactions_each_commit_on_their_own_session(

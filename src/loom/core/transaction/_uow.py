@@ -76,20 +76,27 @@ class UnitOfWork:
             await self.before_commit[index](self)
             index += 1
 
-    async def deliver(self, hooks: list[SupportsPostCommit]) -> None:
-        """Hand the recorded events to post-commit hooks; a failing hook is logged, not raised."""
+    async def deliver(self, hooks: list[SupportsPostCommit]) -> int:
+        """Hand the recorded events to post-commit hooks; a failing hook is logged, not raised.
+
+        Returns:
+            How many hooks failed (the caller counts them in a metric).
+        """
         events = tuple(self.events)
         self.events.clear()
         if not events:
-            return
+            return 0
+        failures = 0
         for hook in hooks:
             try:
                 await hook.on_transaction_committed(events)
             except Exception:
+                failures += 1
                 logger.exception(
                     "post-commit hook %s failed; the transaction stays committed",
                     type(hook).__name__,
                 )
+        return failures
 
 
 _current: contextvars.ContextVar[UnitOfWork | None] = contextvars.ContextVar(

@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,54 @@ def _metrics_of(kernel: Kernel) -> MetricsRegistry:
             return found
     registry = MetricsRegistry()
     container.register(MetricsRegistry, instance=registry)
+    _kernel_gauges(registry, kernel)
     return registry
+
+
+def _kernel_gauges(registry: MetricsRegistry, kernel: Kernel) -> None:
+    """Gauges read at scrape time: cache hits and misses, pool usage, post-commit failures."""
+
+    def cache_stat(name: str) -> Callable[[], float]:
+        def read() -> float:
+            cache = kernel.cache
+            if cache is None or cache.data is None:
+                return 0.0
+            return float(getattr(cache.data.stats, name))
+
+        return read
+
+    for stat, meaning in (
+        ("hits", "Cache reads answered from the cache"),
+        ("misses", "Cache reads loaded from the database"),
+        ("errors", "Cache backend operations that failed"),
+        ("bypassed", "Reads sent to the database while the cache was unavailable"),
+    ):
+        registry.gauge(f"loom_cache_{stat}", meaning, function=cache_stat(stat))
+
+    def pool(attribute: str) -> Callable[[], float]:
+        def read() -> float:
+            if not kernel.started:
+                return 0.0
+            engine = getattr(kernel.persistence, "session_manager", None)
+            measure = getattr(
+                getattr(getattr(engine, "engine", None), "pool", None), attribute, None
+            )
+            return float(measure()) if callable(measure) else 0.0
+
+        return read
+
+    registry.gauge("loom_db_pool_checked_out", "Connections in use", function=pool("checkedout"))
+    registry.gauge("loom_db_pool_size", "Connections kept open", function=pool("size"))
+
+    def hook_failures() -> float:
+        manager = getattr(kernel.persistence, "session_manager", None) if kernel.started else None
+        return float(getattr(manager, "hook_failures", 0))
+
+    registry.gauge(
+        "loom_post_commit_hook_failures",
+        "Post-commit hooks that raised (the transactions stayed committed)",
+        function=hook_failures,
+    )
 
 
 def _readiness(kernel: Kernel) -> Readiness:

@@ -250,7 +250,8 @@ class _NewTransaction:
             await asyncio.shield(_discard(connection, tx))
             raise
         await _close(connection, tx)
-        await tx.uow.deliver(tx.manager.post_commit_hooks)
+        if tx.uow.events:
+            tx.manager.hook_failures += await tx.uow.deliver(tx.manager.post_commit_hooks)
 
 
 def _refuse_writes(
