@@ -47,8 +47,9 @@ def serve(
     run_serve(config, host, port, reload)
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def worker(
+    ctx: typer.Context,
     config: ConfigArg,
     queues: Annotated[
         list[str] | None,
@@ -62,7 +63,10 @@ def worker(
     ] = None,
     loglevel: Annotated[str, typer.Option("--loglevel", "-l", help="Log level.")] = "info",
 ) -> None:
-    """Run a Celery worker for the jobs of CONFIG (every job queue unless --queues)."""
+    """Run a Celery worker for the jobs of CONFIG (every job queue unless --queues).
+
+    Other options are passed to ``celery worker`` as they are (``--without-gossip``, ...).
+    """
     try:
         from loom.celery import create_app
     except ImportError as exc:
@@ -79,6 +83,7 @@ def worker(
         argv.append(f"--concurrency={concurrency}")
     if pool is not None:
         argv.append(f"--pool={pool}")
+    argv.extend(ctx.args)
     celery_app.worker_main(argv)
 
 
