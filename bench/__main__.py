@@ -12,6 +12,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import TextIO
 
@@ -125,7 +126,12 @@ async def run(options: Options, log: TextIO = sys.stderr) -> list[BackendReport]
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     """Run ``python -m bench`` with ``argv``; print the table to ``out``; return the exit code."""
-    options = parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--suite=cache" in args or ("--suite", "cache") in pairwise(args):
+        from bench import cache  # imported here: only this suite needs the redis extra
+
+        return cache.main(args, out=out)
+    options = parse_args(args)
     reports = asyncio.run(run(options))
     print(format_table(reports), file=out)
     if options.json is not None:
