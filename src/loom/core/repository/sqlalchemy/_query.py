@@ -1,9 +1,9 @@
 """The query compiler: a :class:`QuerySpec` becomes one ``SELECT`` on a model's table.
 
 :func:`build_list` validates the query (:func:`loom.core.query.validate_query`), compiles the
-filters, the ``ORDER BY`` and the page, and returns a :class:`ListPlan`: the statement to run
-and :meth:`ListPlan.finish`, which turns the fetched rows into a :class:`PageResult` or a
-:class:`CursorResult`. One list call is one statement:
+filters, the ``ORDER BY`` and the page, and returns a :class:`ListPlan`: the statement to run,
+its parameters, and :meth:`ListPlan.finish`, which turns the fetched rows into a
+:class:`PageResult` or a :class:`CursorResult`. One list call is one statement:
 
 * Offset pages fetch ``limit + 1`` rows to learn ``has_next``; with ``include_total`` the
   statement also selects ``count(*) OVER ()`` (labelled :data:`TOTAL_LABEL`).
@@ -15,8 +15,13 @@ NULL sorts as the largest value on every backend: ``ASC NULLS LAST``, ``DESC NUL
 (PostgreSQL's default; SQLite needs it spelled out). Filters follow SQL: ``gt``/``lt`` never
 match NULL.
 
-The ``ORDER BY`` clauses, key columns and base ``SELECT`` are cached per table, selected
-columns and sort, in ``table.info``, so the hot path only compiles the filters and binds values.
+Statements are templates: every value (filter values, cursor keys, limit, offset) is a named
+bound parameter, and the statement is cached in ``table.info`` by the query's *shape* (selected
+columns, sort, the fields and operators of the filter tree, which values are NULL, pagination
+mode, cursor or not, ``include_total``, offset or not). A list call then only validates the
+query and collects the values; SQLAlchemy computes the statement's cache key once (it is
+memoized on the object) and then finds its compiled form at once. Both caches are bounded:
+shapes come from clients.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from loom.core.query import (
 )
 from loom.core.query._fieldtypes import convert, scalar_type
 from loom.core.query._spec import MAX_LIMIT
-from loom.core.repository.sqlalchemy._query_filters import compile_group, is_nullable
+from loom.core.repository.sqlalchemy._query_filters import bind_group, compile_group, is_nullable
 
 T = TypeVar("T")
 
@@ -54,7 +59,14 @@ TOTAL_LABEL = "_loom_total"
 """Label of the ``count(*) OVER ()`` column a plan with ``include_total`` selects (last)."""
 
 _CACHE_KEY = "loom.query.shapes"
+_TEMPLATES_KEY = "loom.query.templates"
 _CACHE_SIZE = 256
+
+# Parameter names of the templates; filters take f0, f1, ... (see _query_filters).
+_AFTER = "after"
+_LIMIT = "limit"
+_OFFSET = "offset"
+_COUNT = "count"
 
 
 def compile_filters(
@@ -74,7 +86,11 @@ def compile_filters(
         QueryError: When a field, operator or value does not fit the model.
     """
     checked = validate_filters(group, info)
-    return None if checked is None else compile_group(table, info, checked)
+    if checked is None:
+        return None
+    params: dict[str, Any] = {}
+    bind_group(checked, params)
+    return compile_group(table, info, checked, params)
 
 
 def order_by(
@@ -110,6 +126,7 @@ class _Key:
 class _Shape:
     """What depends only on the table, the selected columns and the sort: built once."""
 
+    key: tuple[Any, ...]
     columns: tuple[str, ...]
     keys: tuple[_Key, ...]
     key_positions: tuple[int, ...]
@@ -155,6 +172,7 @@ def _shape(
         clauses.append(clause)
     base = sa.select(*(table.c[name] for name in selected)).order_by(*clauses)
     shape = _Shape(
+        key=cache_key,
         columns=names,
         keys=keys,
         key_positions=tuple(selected.index(k.name) for k in keys),
@@ -169,78 +187,136 @@ def _shape(
     return shape
 
 
-def _after(shape: _Shape, values: tuple[Any, ...]) -> ColumnElement[bool]:
-    """Rows strictly after the row whose key values are ``values``, in the shape's order."""
+def _after(shape: _Shape, nulls: tuple[bool, ...]) -> ColumnElement[bool]:
+    """Rows strictly after the row whose key values are ``after0``, ``after1``, ...
+
+    ``nulls`` says which of those values are NULL: they compare with ``IS NULL`` and bind no
+    parameter.
+    """
     keys = shape.keys
+    # Explicit, typed parameters: SQLAlchemy would inline True/False as constants, and
+    # ``bool < True`` is refused.
+    binds = [sa.bindparam(f"{_AFTER}{i}", type_=k.column.type) for i, k in enumerate(keys)]
     if shape.row_compare and len(keys) > 1:
         # One direction, no NULLs: a row-value comparison, which PostgreSQL serves from an index.
         left = sa.tuple_(*(k.column for k in keys))
-        right = sa.tuple_(*(_bind(k, v) for k, v in zip(keys, values, strict=True)))
+        right = sa.tuple_(*binds)
         return left < right if keys[0].descending else left > right
     branches: list[ColumnElement[bool]] = []
     equal: list[ColumnElement[bool]] = []
-    for key, value in zip(keys, values, strict=True):
-        beyond = _beyond(key, value)
+    for key, bind, null in zip(keys, binds, nulls, strict=True):
+        beyond = _beyond(key, bind, null)
         if beyond is not None:
             branches.append(sa.and_(*equal, beyond) if equal else beyond)
-        equal.append(key.column.is_(None) if value is None else key.column == _bind(key, value))
+        equal.append(key.column.is_(None) if null else key.column == bind)
     return sa.or_(*branches) if branches else sa.false()
 
 
-def _beyond(key: _Key, value: Any) -> ColumnElement[bool] | None:
+def _beyond(key: _Key, bind: sa.BindParameter[Any], null: bool) -> ColumnElement[bool] | None:
     # NULL is the largest value: after it in ASC order comes nothing, in DESC order every
     # non-NULL; after a value in ASC order come larger values and NULLs.
     column = key.column
     beyond: ColumnElement[bool]
     if key.descending:
-        beyond = column.is_not(None) if value is None else column < _bind(key, value)
-    elif value is None:
+        beyond = column.is_not(None) if null else column < bind
+    elif null:
         return None
     elif key.nullable:
-        beyond = sa.or_(column > _bind(key, value), column.is_(None))
+        beyond = sa.or_(column > bind, column.is_(None))
     else:
-        beyond = column > _bind(key, value)
+        beyond = column > bind
     return beyond
 
 
-def _bind(key: _Key, value: Any) -> sa.BindParameter[Any]:
-    # Explicit, typed parameters: SQLAlchemy would inline True/False as constants, and
-    # ``bool < True`` is refused.
-    return sa.bindparam(None, value, type_=key.column.type)
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """The statement of one query shape, with named parameters and no values."""
+
+    statement: sa.Select[Any]
+    count: sa.Select[Any]  # SELECT count(*) under the same filters, for pages past the end
+
+
+def _remember(templates: dict[Any, _Template], key: Any, template: _Template) -> None:
+    if len(templates) >= _CACHE_SIZE:
+        templates.clear()  # shapes come from clients; keep the cache bounded
+    templates[key] = template
+
+
+def _count_select(table: sa.Table, where: ColumnElement[bool] | None) -> sa.Select[Any]:
+    stmt = sa.select(sa.func.count()).select_from(table)
+    return stmt if where is None else stmt.where(where)
+
+
+def _build_template(
+    table: sa.Table,
+    info: ModelInfo,
+    shape: _Shape,
+    query: QuerySpec,
+    after_nulls: tuple[bool, ...] | None,
+) -> _Template:
+    where = None if query.filters is None else compile_group(table, info, query.filters)
+    conditions = [] if where is None else [where]
+    if query.pagination is PaginationMode.CURSOR:
+        stmt = shape.select
+        if after_nulls is not None:
+            conditions.append(_after(shape, after_nulls))
+    else:
+        stmt = shape.select_with_total if query.include_total else shape.select
+        if query.page > 1:
+            stmt = stmt.offset(sa.bindparam(_OFFSET, type_=sa.Integer()))
+    stmt = stmt.limit(sa.bindparam(_LIMIT, type_=sa.Integer()))
+    if conditions:
+        stmt = stmt.where(*conditions)
+    return _Template(statement=stmt, count=_count_select(table, where))
 
 
 @dataclass(frozen=True, slots=True)
 class ListPlan:
-    """One list query, compiled: run :attr:`statement`, then :meth:`finish` the rows.
+    """One list query, compiled: run :attr:`template` with :attr:`params`, then :meth:`finish`.
 
     Attributes:
-        statement: The ``SELECT``. Its columns are :attr:`columns`, then any sort-key columns
-            not among them, then (with ``include_total``) :data:`TOTAL_LABEL`.
+        template: The ``SELECT``, with named parameters and no values; the very same object for
+            every query of the same shape, so SQLAlchemy finds it in its compiled cache at once.
+            Its columns are :attr:`columns`, then any sort-key columns not among them, then
+            (with ``include_total``) :data:`TOTAL_LABEL`.
+        params: The values of :attr:`template`'s parameters for this query.
         query: The validated, normalized query (effective sort included).
         columns: The item columns, in the order selected.
     """
 
-    statement: sa.Select[Any]
+    template: sa.Select[Any]
+    params: dict[str, Any]
     query: QuerySpec
     columns: tuple[str, ...]
     _shape: _Shape
-    _where: ColumnElement[bool] | None
-    _table: sa.Table
+    _count: sa.Select[Any]
     _model_name: str
     _fingerprint: bytes | None
     _codec: CursorCodec
 
     @property
+    def statement(self) -> sa.Select[Any]:
+        """:attr:`template` with :attr:`params` bound into it (a new statement each time)."""
+        return self.template.params(self.params)
+
+    @property
+    def count_template(self) -> sa.Select[Any]:
+        """``SELECT count(*)`` of every matching row, run with :attr:`params`.
+
+        See :meth:`needs_count`.
+        """
+        return self._count
+
+    @property
     def count_statement(self) -> sa.Select[Any]:
-        """``SELECT count(*)`` of every matching row (see :meth:`needs_count`)."""
-        stmt = sa.select(sa.func.count()).select_from(self._table)
-        return stmt if self._where is None else stmt.where(self._where)
+        """:attr:`count_template` with :attr:`params` bound into it."""
+        return self._count.params(self.params)
 
     def needs_count(self, rows: Sequence[sa.Row[Any]]) -> bool:
         """Whether the total asked for cannot be read from ``rows``.
 
         ``count(*) OVER ()`` rides on the rows, so a page past the end (no rows, page > 1)
-        carries no count. The caller may then run :attr:`count_statement` and pass the result
+        carries no count. The caller may then run :attr:`count_template` and pass the result
         to :meth:`finish` (a second statement, only for such pages); otherwise
         ``total_count`` is ``None`` on that page.
         """
@@ -317,7 +393,8 @@ def build_list(
         columns: Column names to select, in order; ``None``: every column of the model.
 
     Returns:
-        The plan: run ``plan.statement``, then ``plan.finish(rows, to_item)``.
+        The plan: run ``plan.template`` with ``plan.params``, then
+        ``plan.finish(rows, to_item)``.
 
     Raises:
         QueryError: When the query does not fit the model, the allowlists or the limits.
@@ -328,55 +405,95 @@ def build_list(
         query, info, filterable=filterable, sortable=sortable, max_limit=max_limit
     )
     shape = _shape(table, info, checked.sort, None if columns is None else tuple(columns))
-    where = None if checked.filters is None else compile_group(table, info, checked.filters)
+    params: dict[str, Any] = {}
+    filters = None if checked.filters is None else bind_group(checked.filters, params)
     fingerprint: bytes | None = None
-    conditions = [] if where is None else [where]
+    after_nulls: tuple[bool, ...] | None = None
     if checked.pagination is PaginationMode.CURSOR:
-        stmt = shape.select
         fingerprint = query_fingerprint(info.name, checked)
         if checked.cursor is not None:
             raw = codec.decode(checked.cursor, info.name, fingerprint)
-            conditions.append(_after(shape, _cursor_values(shape, info, raw)))
-        stmt = stmt.limit(checked.limit + 1)
+            values = _cursor_values(shape, info, raw)
+            after_nulls = tuple(value is None for value in values)
+            for i, value in enumerate(values):
+                if value is not None:
+                    params[f"{_AFTER}{i}"] = value
+        paging: Any = after_nulls
     else:
-        stmt = shape.select_with_total if checked.include_total else shape.select
-        stmt = stmt.limit(checked.limit + 1)
+        paging = (checked.include_total, checked.page > 1)
         if checked.page > 1:
-            stmt = stmt.offset((checked.page - 1) * checked.limit)
-    if conditions:
-        stmt = stmt.where(*conditions)
+            params[_OFFSET] = (checked.page - 1) * checked.limit
+    params[_LIMIT] = checked.limit + 1
+    key = (shape.key, filters, checked.pagination, paging)
+    templates: dict[Any, _Template] = table.info.setdefault(_TEMPLATES_KEY, {})
+    template = templates.get(key)
+    if template is None:
+        template = _build_template(table, info, shape, checked, after_nulls)
+        _remember(templates, key, template)
     return ListPlan(
-        statement=stmt,
+        template=template.statement,
+        params=params,
         query=checked,
         columns=shape.columns,
         _shape=shape,
-        _where=where,
-        _table=table,
+        _count=template.count,
         _model_name=info.name,
         _fingerprint=fingerprint,
         _codec=codec,
     )
 
 
+def count_query(
+    table: sa.Table, info: ModelInfo, group: FilterGroup | None
+) -> tuple[sa.Select[Any], dict[str, Any]]:
+    """Validate a filter group and compile ``SELECT count(*)`` of the rows it matches.
+
+    Args:
+        table: The model's table.
+        info: The model's introspection record.
+        group: The conditions (every column may be filtered on), or ``None``.
+
+    Returns:
+        The statement (the same object for every group of the same shape) and its parameters.
+
+    Raises:
+        QueryError: When a field, operator or value does not fit the model.
+    """
+    checked = validate_filters(group, info)
+    params: dict[str, Any] = {}
+    key = (_COUNT, None if checked is None else bind_group(checked, params))
+    templates: dict[Any, _Template] = table.info.setdefault(_TEMPLATES_KEY, {})
+    template = templates.get(key)
+    if template is None:
+        where = None if checked is None else compile_group(table, info, checked)
+        count = _count_select(table, where)
+        template = _Template(statement=count, count=count)
+        _remember(templates, key, template)
+    return template.count, params
+
+
 def _cursor_values(shape: _Shape, info: ModelInfo, raw: tuple[Any, ...]) -> tuple[Any, ...]:
     # The token is signed by us for this very query, so a mismatch here means the model changed
     # (a column type, a key) since the cursor was issued.
-    stale = CursorError(
-        f"cursor no longer fits {info.name} (its columns changed); drop the cursor to start "
-        "again from the first page",
-        errors=(FieldError(field="cursor", message="cursor of an older schema"),),
-    )
     if len(raw) != len(shape.keys):
-        raise stale
+        raise _stale(info)
     values: list[Any] = []
     for key, value in zip(shape.keys, raw, strict=True):
         if value is None:
             if not key.nullable:
-                raise stale
+                raise _stale(info)
             values.append(None)
             continue
         try:
             values.append(convert(value, key.type))
         except msgspec.ValidationError as exc:
-            raise stale from exc
+            raise _stale(info) from exc
     return tuple(values)
+
+
+def _stale(info: ModelInfo) -> CursorError:
+    return CursorError(
+        f"cursor no longer fits {info.name} (its columns changed); drop the cursor to start "
+        "again from the first page",
+        errors=(FieldError(field="cursor", message="cursor of an older schema"),),
+    )

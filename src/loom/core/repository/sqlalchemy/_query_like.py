@@ -10,7 +10,8 @@ translated; ``GLOB`` compares characters exactly. Elsewhere they compile to
 ``lower()`` folds ASCII letters only, so on SQLite ``'É'`` does not match ``'é'``; PostgreSQL
 folds them according to the database's ``LC_CTYPE``.
 
-Patterns are always bound parameters: the user's text never becomes SQL.
+Patterns are always bound parameters (the callers pass them in): the user's text never becomes
+SQL.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def like_to_glob(pattern: str) -> str:
 class CaseSensitiveLike(ColumnElement[bool]):
     """``column LIKE pattern`` compared case-sensitively on every backend.
 
-    Holds two bound parameters, the ``LIKE`` pattern and its ``GLOB`` translation; each
-    dialect renders the one it uses.
+    Holds two bound parameters, the ``LIKE`` pattern and its ``GLOB`` translation
+    (:func:`like_to_glob`); each dialect renders the one it uses.
     """
 
     __visit_name__ = "loom_case_sensitive_like"
@@ -79,10 +80,15 @@ class CaseSensitiveLike(ColumnElement[bool]):
     ]
     type = sa.Boolean()
 
-    def __init__(self, column: ColumnElement[Any], pattern: str) -> None:
+    def __init__(
+        self,
+        column: ColumnElement[Any],
+        like_pattern: ColumnElement[str],
+        glob_pattern: ColumnElement[str],
+    ) -> None:
         self.column = column
-        self.like_pattern = sa.bindparam(None, pattern, type_=sa.String())
-        self.glob_pattern = sa.bindparam(None, like_to_glob(pattern), type_=sa.String())
+        self.like_pattern = like_pattern
+        self.glob_pattern = glob_pattern
 
 
 @compiles(CaseSensitiveLike)
@@ -99,12 +105,18 @@ def _compile_glob(element: CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) 
     return f"{column} GLOB {pattern}"
 
 
-def case_sensitive_like(column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
-    """``column`` matches the ``LIKE`` pattern, case-sensitively."""
-    return CaseSensitiveLike(column, pattern)
+def case_sensitive_like(
+    column: ColumnElement[Any], like: ColumnElement[str], glob: ColumnElement[str]
+) -> ColumnElement[bool]:
+    """``column`` matches the ``LIKE`` pattern ``like``, case-sensitively.
+
+    ``glob`` must carry ``like_to_glob`` of the pattern: SQLite reads that one.
+    """
+    return CaseSensitiveLike(column, like, glob)
 
 
-def case_insensitive_like(column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+def case_insensitive_like(
+    column: ColumnElement[Any], pattern: ColumnElement[str]
+) -> ColumnElement[bool]:
     """``column`` matches the ``LIKE`` pattern, ignoring case (see the module caveat)."""
-    bound = sa.bindparam(None, pattern, type_=sa.String())
-    return sa.func.lower(column).like(sa.func.lower(bound), escape=LIKE_ESCAPE)
+    return sa.func.lower(column).like(sa.func.lower(pattern), escape=LIKE_ESCAPE)

@@ -297,13 +297,8 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
 
     async def count(self, filters: FilterGroup | Mapping[str, Any] | None = None) -> int:
         """Count rows matching the filters (every row without)."""
-        group = _as_group(filters)
-        statement = sa.select(sa.func.count()).select_from(self.table)
-        if group is not None:
-            clause = _query.compile_filters(self.table, self.info, group)
-            if clause is not None:
-                statement = statement.where(clause)
-        rows = await self._fetch(statement)
+        statement, params = _query.count_query(self.table, self.info, _as_group(filters))
+        rows = await self._fetch(statement, params)
         return int(rows[0][0])
 
     async def list_paginated(
@@ -330,14 +325,14 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         plan = _query.build_list(
             self.table, self.info, query, codec=self._codec, max_limit=self._max_limit
         )
-        rows = await self._fetch(plan.statement)
+        rows = await self._fetch(plan.template, plan.params)
         to_item = self._row_to_model
         if query.include_total:
             # The window count rides along as an extra column: build items from the rest.
             to_item = self._item_columns_converter(plan.columns)
         total = None
         if plan.needs_count(rows):
-            total = int((await self._fetch(plan.count_statement))[0][0])
+            total = int((await self._fetch(plan.count_template, plan.params))[0][0])
         result: PageResult[OutputT] | CursorResult[OutputT] = plan.finish(
             rows, to_item, total=total
         )
