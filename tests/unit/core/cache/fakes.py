@@ -50,9 +50,7 @@ class ProductWithReviews(BaseModel):
         Review, foreign_key="product_id", many=True, profiles=("with_reviews",)
     )
     # Projection is a field marker the model metaclass replaces; typed as the field's value.
-    review_count: int = Projection(
-        loader=None, profiles=("with_count",), depends_on=("reviews",)
-    )
+    review_count: int = Projection(loader=None, profiles=("with_count",), depends_on=("reviews",))
 
 
 @cached
