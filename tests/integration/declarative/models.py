@@ -11,8 +11,7 @@ import msgspec
 
 from loom.core.model import BaseModel, ColumnField, OnDelete
 from loom.core.query import PageResult
-from loom.core.repository.sqlalchemy import RepositorySQLAlchemy
-from loom.core.repository.sqlalchemy._declarative_query import query
+from loom.core.repository.sqlalchemy import RepositorySQLAlchemy, query
 
 
 class Tier(enum.Enum):

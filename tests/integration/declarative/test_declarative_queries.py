@@ -187,7 +187,7 @@ async def test_a_single_value_without_a_row_is_not_found(accounts: AccountReposi
 
 
 async def _required_rename(accounts: AccountRepository) -> int:
-    from loom.core.repository.sqlalchemy._declarative_query import query
+    from loom.core.repository.sqlalchemy import query
 
     class Strict(AccountRepository):
         @query(

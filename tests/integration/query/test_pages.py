@@ -22,7 +22,8 @@ from loom.core.query import (
     SortDirection,
     SortSpec,
 )
-from loom.core.repository.sqlalchemy._query import TOTAL_LABEL, build_list, order_by
+from loom.core.repository.sqlalchemy._query import build_list, order_by
+from loom.core.repository.sqlalchemy._query_keyset import TOTAL_LABEL
 from tests.integration.query.conftest import INFO, Harness
 
 ASC, DESC = SortDirection.ASC, SortDirection.DESC

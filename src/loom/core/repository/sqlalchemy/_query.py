@@ -30,11 +30,9 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from loom.core.errors import ConfigError, CursorError, FieldError
 from loom.core.model import ModelInfo
 from loom.core.query import (
     CursorCodec,
@@ -43,27 +41,27 @@ from loom.core.query import (
     PageResult,
     PaginationMode,
     QuerySpec,
-    SortDirection,
     SortSpec,
     query_fingerprint,
     validate_filters,
     validate_query,
 )
-from loom.core.query._fieldtypes import convert, scalar_type
 from loom.core.query._spec import MAX_LIMIT
-from loom.core.repository.sqlalchemy._query_filters import bind_group, compile_group, is_nullable
+from loom.core.repository.sqlalchemy._query_filters import bind_group, compile_group
+from loom.core.repository.sqlalchemy._query_keyset import (
+    AFTER,
+    CACHE_SIZE,
+    Shape,
+    after_condition,
+    cursor_values,
+    shape_of,
+)
 
 T = TypeVar("T")
 
-TOTAL_LABEL = "_loom_total"
-"""Label of the ``count(*) OVER ()`` column a plan with ``include_total`` selects (last)."""
-
-_CACHE_KEY = "loom.query.shapes"
 _TEMPLATES_KEY = "loom.query.templates"
-_CACHE_SIZE = 256
 
 # Parameter names of the templates; filters take f0, f1, ... (see _query_filters).
-_AFTER = "after"
 _LIMIT = "limit"
 _OFFSET = "offset"
 _COUNT = "count"
@@ -110,122 +108,7 @@ def order_by(
         QueryError: When a sort field is not a sortable column.
     """
     checked = validate_query(QuerySpec(sort=tuple(sort)), info)
-    return list(_shape(table, info, checked.sort, None).order_by)
-
-
-@dataclass(frozen=True, slots=True)
-class _Key:
-    name: str
-    column: sa.Column[Any]
-    descending: bool
-    nullable: bool
-    type: Any
-
-
-@dataclass(frozen=True, slots=True)
-class _Shape:
-    """What depends only on the table, the selected columns and the sort: built once."""
-
-    key: tuple[Any, ...]
-    columns: tuple[str, ...]
-    keys: tuple[_Key, ...]
-    key_positions: tuple[int, ...]
-    order_by: tuple[ColumnElement[Any], ...]
-    select: sa.Select[Any]
-    select_with_total: sa.Select[Any]
-    row_compare: bool
-
-
-def _shape(
-    table: sa.Table, info: ModelInfo, sort: tuple[SortSpec, ...], columns: tuple[str, ...] | None
-) -> _Shape:
-    cache: dict[Any, _Shape] = table.info.setdefault(_CACHE_KEY, {})
-    cache_key = (columns, tuple((s.field, s.direction) for s in sort))
-    shape = cache.get(cache_key)
-    if shape is not None:
-        return shape
-    keys = tuple(
-        _Key(
-            name=s.field,
-            column=table.c[s.field],
-            descending=s.direction is SortDirection.DESC,
-            nullable=is_nullable(table, info, s.field),
-            type=scalar_type(info.columns[s.field]),
-        )
-        for s in sort
-    )
-    names = tuple(info.columns) if columns is None else columns
-    unknown = [name for name in names if name not in table.c]
-    if unknown:
-        raise ConfigError(
-            f"cannot select {', '.join(map(repr, unknown))} from table {table.name!r} of "
-            f"{info.name}; its columns are: {', '.join(table.c.keys())}"
-        )
-    # Key columns the caller did not ask for are selected too (after the others): the next
-    # cursor is read from the last row.
-    selected = names + tuple(k.name for k in keys if k.name not in names)
-    clauses: list[ColumnElement[Any]] = []
-    for key in keys:
-        clause = key.column.desc() if key.descending else key.column.asc()
-        if key.nullable:
-            clause = clause.nulls_first() if key.descending else clause.nulls_last()
-        clauses.append(clause)
-    base = sa.select(*(table.c[name] for name in selected)).order_by(*clauses)
-    shape = _Shape(
-        key=cache_key,
-        columns=names,
-        keys=keys,
-        key_positions=tuple(selected.index(k.name) for k in keys),
-        order_by=tuple(clauses),
-        select=base,
-        select_with_total=base.add_columns(sa.func.count().over().label(TOTAL_LABEL)),
-        row_compare=len({k.descending for k in keys}) == 1 and not any(k.nullable for k in keys),
-    )
-    if len(cache) >= _CACHE_SIZE:
-        cache.clear()  # sort shapes come from clients; keep the cache bounded
-    cache[cache_key] = shape
-    return shape
-
-
-def _after(shape: _Shape, nulls: tuple[bool, ...]) -> ColumnElement[bool]:
-    """Rows strictly after the row whose key values are ``after0``, ``after1``, ...
-
-    ``nulls`` says which of those values are NULL: they compare with ``IS NULL`` and bind no
-    parameter.
-    """
-    keys = shape.keys
-    # Explicit, typed parameters: SQLAlchemy would inline True/False as constants, and
-    # ``bool < True`` is refused.
-    binds = [sa.bindparam(f"{_AFTER}{i}", type_=k.column.type) for i, k in enumerate(keys)]
-    if shape.row_compare and len(keys) > 1:
-        # One direction, no NULLs: a row-value comparison, which PostgreSQL serves from an index.
-        left = sa.tuple_(*(k.column for k in keys))
-        right = sa.tuple_(*binds)
-        return left < right if keys[0].descending else left > right
-    branches: list[ColumnElement[bool]] = []
-    equal: list[ColumnElement[bool]] = []
-    for key, bind, null in zip(keys, binds, nulls, strict=True):
-        beyond = _beyond(key, bind, null)
-        if beyond is not None:
-            branches.append(sa.and_(*equal, beyond) if equal else beyond)
-        equal.append(key.column.is_(None) if null else key.column == bind)
-    return sa.or_(*branches) if branches else sa.false()
-
-
-def _beyond(key: _Key, bind: sa.BindParameter[Any], null: bool) -> ColumnElement[bool] | None:
-    # NULL is the largest value: after it in ASC order comes nothing, in DESC order every
-    # non-NULL; after a value in ASC order come larger values and NULLs.
-    column = key.column
-    beyond: ColumnElement[bool]
-    if key.descending:
-        beyond = column.is_not(None) if null else column < bind
-    elif null:
-        return None
-    elif key.nullable:
-        beyond = sa.or_(column > bind, column.is_(None))
-    else:
-        beyond = column > bind
-    return beyond
+    return list(shape_of(table, info, checked.sort, None).order_by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +120,7 @@ class _Template:
 
 
 def _remember(templates: dict[Any, _Template], key: Any, template: _Template) -> None:
-    if len(templates) >= _CACHE_SIZE:
+    if len(templates) >= CACHE_SIZE:
         templates.clear()  # shapes come from clients; keep the cache bounded
     templates[key] = template
 
@@ -250,7 +133,7 @@ def _count_select(table: sa.Table, where: ColumnElement[bool] | None) -> sa.Sele
 def _build_template(
     table: sa.Table,
     info: ModelInfo,
-    shape: _Shape,
+    shape: Shape,
     query: QuerySpec,
     after_nulls: tuple[bool, ...] | None,
 ) -> _Template:
@@ -259,7 +142,7 @@ def _build_template(
     if query.pagination is PaginationMode.CURSOR:
         stmt = shape.select
         if after_nulls is not None:
-            conditions.append(_after(shape, after_nulls))
+            conditions.append(after_condition(shape, after_nulls))
     else:
         stmt = shape.select_with_total if query.include_total else shape.select
         if query.page > 1:
@@ -288,7 +171,7 @@ class ListPlan:
     params: dict[str, Any]
     query: QuerySpec
     columns: tuple[str, ...]
-    _shape: _Shape
+    _shape: Shape
     _count: sa.Select[Any]
     _model_name: str
     _fingerprint: bytes | None
@@ -404,7 +287,7 @@ def build_list(
     checked = validate_query(
         query, info, filterable=filterable, sortable=sortable, max_limit=max_limit
     )
-    shape = _shape(table, info, checked.sort, None if columns is None else tuple(columns))
+    shape = shape_of(table, info, checked.sort, None if columns is None else tuple(columns))
     params: dict[str, Any] = {}
     filters = None if checked.filters is None else bind_group(checked.filters, params)
     fingerprint: bytes | None = None
@@ -413,11 +296,11 @@ def build_list(
         fingerprint = query_fingerprint(info.name, checked)
         if checked.cursor is not None:
             raw = codec.decode(checked.cursor, info.name, fingerprint)
-            values = _cursor_values(shape, info, raw)
+            values = cursor_values(shape, info, raw)
             after_nulls = tuple(value is None for value in values)
             for i, value in enumerate(values):
                 if value is not None:
-                    params[f"{_AFTER}{i}"] = value
+                    params[f"{AFTER}{i}"] = value
         paging: Any = after_nulls
     else:
         paging = (checked.include_total, checked.page > 1)
@@ -470,30 +353,3 @@ def count_query(
         template = _Template(statement=count, count=count)
         _remember(templates, key, template)
     return template.count, params
-
-
-def _cursor_values(shape: _Shape, info: ModelInfo, raw: tuple[Any, ...]) -> tuple[Any, ...]:
-    # The token is signed by us for this very query, so a mismatch here means the model changed
-    # (a column type, a key) since the cursor was issued.
-    if len(raw) != len(shape.keys):
-        raise _stale(info)
-    values: list[Any] = []
-    for key, value in zip(shape.keys, raw, strict=True):
-        if value is None:
-            if not key.nullable:
-                raise _stale(info)
-            values.append(None)
-            continue
-        try:
-            values.append(convert(value, key.type))
-        except msgspec.ValidationError as exc:
-            raise _stale(info) from exc
-    return tuple(values)
-
-
-def _stale(info: ModelInfo) -> CursorError:
-    return CursorError(
-        f"cursor no longer fits {info.name} (its columns changed); drop the cursor to start "
-        "again from the first page",
-        errors=(FieldError(field="cursor", message="cursor of an older schema"),),
-    )

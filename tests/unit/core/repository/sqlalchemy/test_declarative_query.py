@@ -12,8 +12,13 @@ import pytest
 from loom.core.errors import ConfigError, QueryError
 from loom.core.model import BaseModel, ColumnField
 from loom.core.query import PageResult
-from loom.core.repository.sqlalchemy import RepositorySQLAlchemy, SessionManager, new_base
-from loom.core.repository.sqlalchemy._declarative_query import DeclarativeQuery, query
+from loom.core.repository.sqlalchemy import (
+    DeclarativeQuery,
+    RepositorySQLAlchemy,
+    SessionManager,
+    new_base,
+    query,
+)
 
 
 class Member(BaseModel):

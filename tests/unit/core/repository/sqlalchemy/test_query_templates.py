@@ -23,11 +23,11 @@ from loom.core.query import (
     validate_query,
 )
 from loom.core.repository.sqlalchemy._query import (
-    _CACHE_SIZE,
     _TEMPLATES_KEY,
     build_list,
     count_query,
 )
+from loom.core.repository.sqlalchemy._query_keyset import CACHE_SIZE
 
 
 class Item(BaseModel):
@@ -207,8 +207,8 @@ def test_the_template_cache_is_bounded() -> None:
     table = _table()
     first = build_list(table, INFO, QuerySpec(), codec=CODEC).template
     # Each query has one more condition than the last: a new shape every time.
-    for n in range(1, _CACHE_SIZE + 10):
+    for n in range(1, CACHE_SIZE + 10):
         specs = (FilterSpec(field="rank", op=FilterOp.GT, value=n),) * n
         build_list(table, INFO, QuerySpec(filters=_where(*specs)), codec=CODEC)
-        assert len(table.info[_TEMPLATES_KEY]) <= _CACHE_SIZE
+        assert len(table.info[_TEMPLATES_KEY]) <= CACHE_SIZE
     assert build_list(table, INFO, QuerySpec(), codec=CODEC).template is not first
