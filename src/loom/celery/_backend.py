@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from loom.core.bootstrap import Kernel
 
 logger = logging.getLogger("loom.celery")
+
+UNREACHABLE_PAUSE = 1.0
+"""Seconds after a failed connect during which publishes fail without trying again."""
 
 
 def task_name_of(message: JobMessage) -> str:
@@ -45,6 +49,7 @@ class CeleryJobBackend:
         self.runner = runner
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loom-celery")
         self._connection: Any = None  # used from the executor's thread only
+        self._unreachable_until = 0.0
 
     async def publish(self, message: JobMessage) -> None:
         """Send ``message`` as a task and wait for the broker's confirmation.
@@ -88,16 +93,26 @@ class CeleryJobBackend:
         )
 
     def _connect(self) -> Any:
-        if self._connection is None:
-            connection = self.app.connection_for_write()
-            try:
-                connection.connect()  # one attempt, bounded by the connect timeout
-            except Exception:
-                with contextlib.suppress(Exception):
-                    connection.release()
-                raise
-            self._connection = connection
-        return self._connection
+        if self._connection is not None:
+            return self._connection
+        if time.monotonic() < self._unreachable_until:
+            # A batch of a hundred rows must not pay a connect timeout each while the broker
+            # is down: they fail at once and the outbox retries them with backoff.
+            raise ConnectionError(
+                "the Celery broker was unreachable less than a second ago; the job stays in the "
+                "outbox and is published again later"
+            )
+        connection = self.app.connection_for_write()
+        try:
+            # One attempt, bounded by the connect timeout (kombu's connect() retries once).
+            connection.ensure_connection(max_retries=0)
+        except Exception:
+            self._unreachable_until = time.monotonic() + UNREACHABLE_PAUSE
+            with contextlib.suppress(Exception):
+                connection.release()
+            raise
+        self._connection = connection
+        return connection
 
     def _drop(self) -> None:
         connection, self._connection = self._connection, None

@@ -1,0 +1,173 @@
+"""Faults around Celery: a broker outage, a worker killed mid-job, a relay dying after publish.
+
+Nothing shared is stopped: the outage is a TCP proxy the test cuts, the dying worker is a
+subprocess the test kills, and the relay dies through its crash hook.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from loom.core.bootstrap import Kernel
+from loom.core.outbox import utc_now
+from tests.integration.celery_jobs.app import DispatchNoteUseCase
+from tests.integration.celery_jobs.broker import TcpProxy, take_messages
+from tests.integration.celery_jobs.conftest import (
+    CeleryStage,
+    applied_job_ids,
+    eventually,
+    note_texts,
+    store_of,
+)
+from tests.integration.jobs.helpers import crash_once
+
+pytestmark = pytest.mark.integration
+
+OUTAGE_JOBS = 5
+
+
+async def _dispatch(kernel: Kernel, text: str, **fields: object) -> str:
+    handle = await kernel.invoker.invoke(DispatchNoteUseCase, payload={"text": text, **fields})
+    return str(handle.job_id)
+
+
+def _through(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{port}"
+    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
+
+
+async def test_a_broker_outage_delays_the_jobs_committed_during_it_and_loses_none(
+    stage: CeleryStage,
+) -> None:
+    await stage.start_worker()  # the worker reaches the broker directly; only the API is cut off
+    target = urlsplit(stage.broker_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672)
+    await proxy.start()
+    try:
+        overrides = {"celery.broker_url": _through(stage.broker_url, proxy.port)}
+        async with stage.kernel(**overrides) as kernel:
+            before = await _dispatch(kernel, "before", job="once")
+            await kernel.drain()  # published through the proxy: its connection is kept
+            await proxy.cut()
+
+            during = [await _dispatch(kernel, f"during-{i}", job="once") for i in range(5)]
+            store = store_of(kernel)
+
+            async def each_delivery_failed() -> bool:
+                records = [await store.get(job_id) for job_id in during]
+                return all(r is not None and r.attempts >= 1 for r in records)
+
+            await eventually(each_delivery_failed, "a failed publish of every job")
+            assert await store.pending_count() == OUTAGE_JOBS
+            texts = await note_texts(kernel)
+            assert [t for t in texts if t.startswith("request:during")] == [
+                f"request:during-{i}" for i in range(OUTAGE_JOBS)
+            ]
+
+            await proxy.start()
+            await kernel.drain()
+
+            async def all_ran() -> bool:
+                return len(await applied_job_ids(kernel)) == OUTAGE_JOBS + 1
+
+            await eventually(all_ran, "the jobs held back by the outage")
+            assert await applied_job_ids(kernel) == sorted([before, *during])
+            texts = await note_texts(kernel)
+            assert [t for t in texts if not t.startswith("request:")] == sorted(
+                ["before", *(f"during-{i}" for i in range(OUTAGE_JOBS))]
+            )
+    finally:
+        await proxy.close()
+
+
+async def test_a_job_whose_worker_is_killed_runs_again_on_the_next_worker(
+    stage: CeleryStage,
+) -> None:
+    doomed = await stage.start_worker()
+    async with stage.kernel() as kernel:
+        await _dispatch(kernel, "plain", flags=str(stage.flags), block="job")
+        await kernel.drain()
+
+        async def started() -> bool:
+            return len(stage.marks("started")) == 1
+
+        await eventually(started, "the job to start on the first worker")
+        doomed.kill()
+        assert "plain" not in await note_texts(kernel)  # its transaction died with the worker
+
+        stage.release()
+        await stage.start_worker()
+
+        async def ran_again() -> bool:
+            return "plain" in await note_texts(kernel)
+
+        await eventually(ran_again, "the job to run again on the second worker")
+        assert len(stage.marks("started")) == 2  # two worker processes ran it
+        assert (await note_texts(kernel)).count("plain") == 1
+
+
+async def test_an_idempotent_job_redelivered_after_a_worker_dies_applies_once(
+    stage: CeleryStage,
+) -> None:
+    doomed = await stage.start_worker()
+    async with stage.kernel() as kernel:
+        job_id = await _dispatch(
+            kernel, "once", job="once", flags=str(stage.flags), block="callback", callbacks=True
+        )
+        await kernel.drain()
+
+        async def in_callback() -> bool:
+            return len(stage.marks("callback")) == 1
+
+        await eventually(in_callback, "the job's callback to start on the first worker")
+        # The job committed its effect; the worker dies before acknowledging the message.
+        assert await applied_job_ids(kernel) == [job_id]
+        doomed.kill()
+
+        stage.release()
+        second = await stage.start_worker()
+
+        async def skipped() -> bool:
+            return f"job {job_id} " in second.output() and "already applied" in second.output()
+
+        await eventually(skipped, "the redelivered job to be recognised as applied")
+        assert (await note_texts(kernel)).count("once") == 1
+        assert await applied_job_ids(kernel) == [job_id]
+
+
+async def test_a_relay_dying_between_publish_and_mark_publishes_again_with_the_same_id(
+    stage: CeleryStage,
+) -> None:
+    async with stage.kernel() as kernel:  # no worker: the test reads the queue itself
+        relay = kernel.jobs.relay
+        assert relay is not None
+        crashed, relay.crash_hook = crash_once()
+        job_id = await _dispatch(kernel, "twice")
+
+        async def crashed_after_publish() -> bool:
+            return crashed == [job_id]
+
+        await eventually(crashed_after_publish, "the relay to die after publishing")
+        record = await store_of(kernel).get(job_id)
+        assert record is not None
+        assert record.status == "pending"
+
+        # Time passes beyond the dead relay's claim; a relay delivers the message again.
+        lease = relay.settings.lease
+        relay.clock = lambda: utc_now() + timedelta(seconds=lease + 1)
+        await kernel.drain()
+        record = await store_of(kernel).get(job_id)
+        assert record is not None
+        assert record.status == "sent"
+
+    messages = take_messages(stage.broker_url, stage.queue)
+    assert [message.headers["id"] for message in messages] == [job_id, job_id]
+    bodies = [json.loads(message.body)[0][0] for message in messages]
+    assert [body["job_id"] for body in bodies] == [job_id, job_id]
+    assert {body["payload"]["text"] for body in bodies} == {"twice"}
