@@ -2,7 +2,8 @@
 
 Runs every operation through Loom and through the baseline, interleaved, on SQLite and on
 PostgreSQL, and prints ops/s (median and spread), the ratio Loom/baseline per operation, and
-the peak memory of the process. See ``python -m bench --help``.
+the peak memory of the process. ``--suite http`` times the store's HTTP routes on uvicorn
+against a hand-written FastAPI app instead (``bench.http``). See ``python -m bench --help``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TextIO
 
-from bench import repository
+from bench import http, repository
 from bench._backends import open_backend
 from bench._harness import run_interleaved
 from bench._report import BackendReport, format_table, to_json
@@ -36,14 +37,18 @@ class Options:
     trace: bool
     json: Path | None
     check: bool
+    suite: str = "repository"
+    concurrency: int = 16
+    profile: Path | None = None
 
 
 def _names(value: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in value.split(",") if n.strip())
-    unknown = [n for n in names if n not in repository.NAMES]
+    known = (*repository.NAMES, *http.NAMES)
+    unknown = [n for n in names if n not in known]
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown operation {', '.join(unknown)}; operations: {', '.join(repository.NAMES)}"
+            f"unknown operation {', '.join(unknown)}; operations: {', '.join(known)}"
         )
     return names
 
@@ -66,15 +71,39 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
             "(default postgresql+asyncpg://postgres@127.0.0.1:5432/test)."
         ),
     )
+    parser.add_argument(
+        "--suite",
+        choices=("repository", "http", "cache"),
+        default="repository",
+        help="repository: the repository's operations in process (default); cache: see "
+        "--suite cache --help; http: GET "
+        "/products/{id}, GET /products?limit=20 and POST /products on uvicorn against a "
+        "hand-written FastAPI app",
+    )
     parser.add_argument("--backend", choices=(*BACKENDS, "all"), default="all")
     parser.add_argument("--rounds", type=_positive, help="interleaved rounds (default 7)")
     parser.add_argument(
         "--ops",
         type=_positive,
-        help="operations per timed run (default 300; create_many runs ops/50 batches)",
+        help="operations per timed run (default 300; create_many runs ops/50 batches; "
+        "http: requests per route and run, default 1500)",
     )
     parser.add_argument(
-        "--only", type=_names, default=(), help=f"comma-separated: {','.join(repository.NAMES)}"
+        "--only",
+        type=_names,
+        default=(),
+        help=f"comma-separated: {','.join(repository.NAMES)} (http: {','.join(http.NAMES)})",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=16,
+        help="http: requests in flight at once, on keep-alive connections (default 16)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="http: write a cProfile of the Loom server process to this file (pstats format)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="tiny numbers for a smoke run (a few seconds)"
@@ -86,19 +115,32 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     )
     parser.add_argument("--json", type=Path, help="also write the report as JSON to this file")
     parser.add_argument(
-        "--check", action="store_true", help="exit with status 1 when an operation is below 0.95"
+        "--check",
+        action="store_true",
+        help="exit with status 1 when an operation is below its target (0.95; http 0.9)",
     )
     args = parser.parse_args(argv)
     backends = BACKENDS if args.backend == "all" else (args.backend,)
+    wrong = [
+        n for n in args.only if n not in (http.NAMES if args.suite == "http" else repository.NAMES)
+    ]
+    if wrong:
+        parser.error(f"--only {','.join(wrong)} is not part of the {args.suite} suite")
+    default_ops = (
+        (60 if args.quick else 1500) if args.suite == "http" else (10 if args.quick else 300)
+    )
     return Options(
         backends=backends,
         rounds=args.rounds or (3 if args.quick else 7),
-        ops=args.ops or (10 if args.quick else 300),
+        ops=args.ops or default_ops,
         only=args.only,
         seed=200 if args.quick else 2000,
         trace=args.trace,
         json=args.json,
         check=args.check,
+        suite=args.suite,
+        concurrency=args.concurrency,
+        profile=args.profile,
     )
 
 
@@ -124,6 +166,24 @@ async def run(options: Options, log: TextIO = sys.stderr) -> list[BackendReport]
     return reports
 
 
+def _main_http(options: Options, out: TextIO) -> int:
+    http_options = http.HttpOptions(
+        backends=options.backends,
+        rounds=options.rounds,
+        requests=options.ops,
+        concurrency=options.concurrency,
+        only=options.only,
+        seed=options.seed,
+        profile=options.profile,
+    )
+    reports = asyncio.run(http.run(http_options))
+    print(http.format_table(reports), file=out)
+    if options.json is not None:
+        options.json.write_bytes(http.to_json(reports))
+    failed = any(not o.passed for report in reports for o in report.outcomes)
+    return 1 if options.check and failed else 0
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     """Run ``python -m bench`` with ``argv``; print the table to ``out``; return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -132,6 +192,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
 
         return cache.main(args, out=out)
     options = parse_args(args)
+    if options.suite == "http":
+        return _main_http(options, out)
     reports = asyncio.run(run(options))
     print(format_table(reports), file=out)
     if options.json is not None:
