@@ -92,9 +92,11 @@ class CeleryStage:
         return await asyncio.to_thread(worker.start)
 
     @contextlib.asynccontextmanager
-    async def kernel(self, config: Path | None = None, **overrides: Any) -> AsyncIterator[Kernel]:
+    async def kernel(
+        self, config: Path | None = None, overrides: dict[str, Any] | None = None
+    ) -> AsyncIterator[Kernel]:
         """The API side: a kernel on the same config, with the relay on."""
-        settings = {"outbox.enabled": True, **overrides}
+        settings = {"outbox.enabled": True, **(overrides or {})}
         async with create_kernel(config or self.config, overrides=settings) as kernel:
             yield kernel
 

@@ -51,7 +51,7 @@ async def test_a_broker_outage_delays_the_jobs_committed_during_it_and_loses_non
     await proxy.start()
     try:
         overrides = {"celery.broker_url": _through(stage.broker_url, proxy.port)}
-        async with stage.kernel(**overrides) as kernel:
+        async with stage.kernel(overrides=overrides) as kernel:
             before = await _dispatch(kernel, "before", job="once")
             await kernel.drain()  # published through the proxy: its connection is kept
             await proxy.cut()
