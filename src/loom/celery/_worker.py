@@ -160,6 +160,10 @@ def create_app(config_path: str | Path, *, overrides: Mapping[str, Any] | None =
         config_path: The application's YAML file.
         overrides: Config overrides, as for :func:`loom.core.bootstrap.create_kernel`.
 
+    Returns:
+        The Celery application; ``app.loom_worker`` is the :class:`WorkerKernel` whose kernel
+        runs the tasks in this process.
+
     Raises:
         ConfigError: The config is invalid.
         BootError: The application's modules cannot be imported.
