@@ -1,7 +1,8 @@
 """One Celery task per job class; each delivery runs one attempt through the kernel's runner.
 
-An attempt runs in the job's own transaction (with the ``__idempotent__`` ledger check); its
-result goes to ``on_success`` in another transaction. A failed attempt is retried through Celery
+An attempt runs in the job's own transaction (with the ``__idempotent__`` ledger check), and
+its ``on_success`` callback in a SAVEPOINT of the same transaction. A failed attempt is retried
+through Celery
 (``task.retry``: a new message with the same task id, after a backoff) up to ``__retries__``
 times; then ``on_failure`` runs. The message is acknowledged only after all of that, so a worker
 that dies mid-job leaves it to be delivered again.
@@ -20,7 +21,7 @@ import msgspec
 from celery import Celery
 
 from loom.celery._settings import task_name
-from loom.core.job import SKIPPED, JobMessage, JobRunner, name_of
+from loom.core.job import JobMessage, name_of
 from loom.core.outbox import backoff_delay
 
 if TYPE_CHECKING:
@@ -47,13 +48,19 @@ async def attempt(
 ) -> float | None:
     """Run one attempt of ``message``; return the delay before a retry, or ``None`` when done.
 
-    The callback of the last outcome runs here, after the job's transaction committed.
+    ``on_success`` runs inside the job's transaction; ``on_failure`` after the last attempt.
     """
     runner = kernel.jobs.runner
     assert runner is not None  # the kernel is started before tasks run
     retries, backoff, backoff_max = retry_policy(job)
     try:
-        result = await runner.execute(job, message.params, message.payload, job_id=message.job_id)
+        await runner.execute(
+            job,
+            message.params,
+            message.payload,
+            job_id=message.job_id,
+            then=runner.success_callback(message),
+        )
     except Exception as exc:
         if retries_done < retries:
             delay = backoff_delay(retries_done + 1, backoff, backoff_max)
@@ -74,32 +81,9 @@ async def attempt(
             retries + 1,
             exc,
         )
-        await run_callback(runner, message.on_failure, "on_failure", message, exc)
+        await runner.run_callback(message.on_failure, "on_failure", message, exc)
         return None
-    if result is not SKIPPED:
-        await run_callback(runner, message.on_success, "on_success", message, result)
     return None
-
-
-async def run_callback(
-    runner: JobRunner, name: str | None, method: str, message: JobMessage, value: Any
-) -> None:
-    """Run a job's callback in its own transaction; a failing callback is logged, not retried.
-
-    The job's outcome is committed already: running the job again because its callback failed
-    would apply its effect twice.
-    """
-    if name is None:
-        return
-    try:
-        callback_type = runner.registry.resolve(name, "callback")
-        instance = await runner.host.container.abuild(callback_type)
-        async with runner.host.transaction():
-            await getattr(instance, method)(message.job_id, value, **message.context)
-    except Exception:
-        logger.exception(
-            "%s callback %s of job %s (%s) failed", method, name, message.job_id, message.job
-        )
 
 
 def register_job_task(app: Celery, call: KernelCall[Any], job: type[Any]) -> Any:

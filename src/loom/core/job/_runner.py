@@ -1,19 +1,23 @@
 """``JobRunner``: one job execution: build, resolve markers, execute in a transaction, callbacks.
 
-Each attempt builds the job through the container (constructor injection), runs its compiled
-plan in its own transaction, and after the last outcome the callback runs in another one. An
-exception from ``execute`` is retried ``__retries__`` times, then handed to ``on_failure``.
+Each attempt builds the job through the container (constructor injection) and runs its compiled
+plan in its own transaction. ``on_success`` runs in a SAVEPOINT of that same transaction, so the
+job's effect, its idempotency record and its callback commit together: a worker that dies
+between them leaves nothing half done, and a failing callback (logged) rolls back only itself.
+An exception from ``execute`` is retried ``__retries__`` times, then handed to ``on_failure`` in a
+transaction of its own.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from loom.core.job._message import JobMessage
 from loom.core.job._names import ClassRegistry, name_of
 from loom.core.job._ports import JobHost, JobLedger
+from loom.core.transaction import Propagation
 from loom.core.use_case import UseCasePlan, compile_use_case
 from loom.core.use_case._plan import Payload
 
@@ -63,8 +67,16 @@ class JobRunner:
         payload: Payload = None,
         *,
         job_id: str | None = None,
+        then: Callable[[Any], Awaitable[None]] | None = None,
     ) -> Any:
         """One attempt: build ``job``, open (or join) a transaction, resolve markers, execute.
+
+        Args:
+            job: The job class.
+            params: Its parameters.
+            payload: Its ``Input()`` payload.
+            job_id: The dispatched job's id (checked against the ledger for idempotent jobs).
+            then: Awaited with the result inside the job's transaction (the success callback).
 
         Returns:
             What ``execute`` returned, or :data:`SKIPPED` for an idempotent job already applied.
@@ -81,7 +93,10 @@ class JobRunner:
                 elif not await self.ledger.first_run(job_id, name_of(job)):
                     logger.info("job %s (%s) was already applied; skipped", job_id, name_of(job))
                     return SKIPPED
-            return await plan.run(instance, params, payload, repos=self.host)
+            result = await plan.run(instance, params, payload, repos=self.host)
+            if then is not None:
+                await then(result)
+            return result
 
     async def deliver(self, message: JobMessage) -> None:
         """Run a dispatched job to its end: attempts, then the callback. Never raises for the job.
@@ -92,11 +107,11 @@ class JobRunner:
         job = self.registry.resolve(message.job)
         retries = max(0, int(getattr(job, "__retries__", 0)))
         error: Exception | None = None
-        result: Any = None
+        on_success = self.success_callback(message)
         for attempt in range(retries + 1):
             try:
-                result = await self.execute(
-                    job, message.params, message.payload, job_id=message.job_id
+                await self.execute(
+                    job, message.params, message.payload, job_id=message.job_id, then=on_success
                 )
             except Exception as exc:
                 error = exc
@@ -111,22 +126,34 @@ class JobRunner:
                 continue
             error = None
             break
-        if result is SKIPPED:
-            return
         if error is not None:
-            await self._callback(message.on_failure, "on_failure", message, error)
-        else:
-            await self._callback(message.on_success, "on_success", message, result)
+            await self.run_callback(message.on_failure, "on_failure", message, error)
 
-    async def _callback(
+    def success_callback(self, message: JobMessage) -> Callable[[Any], Awaitable[None]] | None:
+        """What ``execute(..., then=)`` takes to run the message's ``on_success``."""
+        name = message.on_success
+        if name is None:
+            return None
+
+        async def then(result: Any) -> None:
+            await self.run_callback(name, "on_success", message, result)
+
+        return then
+
+    async def run_callback(
         self, name: str | None, method: str, message: JobMessage, value: Any
     ) -> None:
+        """Run a callback: in a SAVEPOINT inside an open transaction, else in its own.
+
+        A failing callback is logged, not raised: the job's outcome stands, and running the job
+        again because its callback failed would apply its effect twice.
+        """
         if name is None:
             return
         try:
             callback_type = self.registry.resolve(name, "callback")
             instance = await self.host.container.abuild(callback_type)
-            async with self.host.transaction():
+            async with self.host.transaction(Propagation.NESTED):
                 await getattr(instance, method)(message.job_id, value, **message.context)
         except Exception:
             # The job's outcome is committed; a failing callback is a bug to see in the logs,
