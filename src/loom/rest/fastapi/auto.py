@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from loom.core.bootstrap import Kernel, create_kernel
+from loom.core.errors import ConfigError
 from loom.rest._compile import CompiledRoute, compile_routes
 from loom.rest._health import Readiness, status_hook
 from loom.rest._metrics import MetricsRegistry
@@ -64,6 +65,11 @@ def create_app_from_kernel(kernel: Kernel) -> FastAPI:
     """
     config = kernel.config
     rest = config.rest
+    if rest.casing != "snake":
+        raise ConfigError(
+            f"rest.casing: {rest.casing!r} is not supported yet; JSON field names are the "
+            "models' own (snake_case) names. Remove the key or set it to snake."
+        )
     components = kernel.discover()
     routes = compile_routes(
         components.interfaces,
