@@ -10,7 +10,7 @@ by importing ``redis``. Imports aiocache and the standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Sequence
 from typing import Any, Protocol
 
 from loom.core.cache._memory import BoundedMemoryCache
@@ -20,6 +20,10 @@ def _identity(value: Any) -> Any:
     return value
 
 
+async def _nothing() -> list[Any]:
+    return []
+
+
 class _Keys:
     """Full keys of one aiocache instance, computed without a call per key when it uses
     aiocache's own key builder (a fixed namespace prefix)."""
@@ -27,11 +31,11 @@ class _Keys:
     def __init__(self, cache: Any) -> None:
         self._cache: Any = cache
         default = cache.build_key == cache._build_key
-        self._prefix: str | None = str(cache.build_key("")) if default else None
+        self.prefix: str | None = str(cache.build_key("")) if default else None
 
     def full_key(self, key: str) -> str:
-        if self._prefix is not None:
-            return self._prefix + key
+        if self.prefix is not None:
+            return self.prefix + key
         return str(self._cache.build_key(key))
 
 
@@ -40,6 +44,9 @@ class Driver(Protocol):
 
     server: Hashable
     """Identity of the storage: drivers with equal ``server`` can read each other's keys."""
+    prefix: str | None
+    """What :meth:`full_key` puts before every key, or ``None`` when a custom key builder
+    decides (callers may then build full keys by concatenation)."""
 
     def full_key(self, key: str) -> str:
         """The key as stored (namespace applied)."""
@@ -90,8 +97,14 @@ class RedisDriver(_Keys):
         self._client = cache.client
         self.server: Hashable = ("redis", cache.endpoint, cache.port, cache.db)
 
-    async def mget(self, keys: Sequence[str]) -> list[Any]:
-        return list(await self._client.mget(list(keys)))
+    def mget(self, keys: Sequence[str]) -> Coroutine[Any, Any, list[Any]]:
+        # The client's own coroutine, not one wrapping it: every hit awaits this, and each
+        # frame in the chain is entered twice (the call, and the resume after the reply).
+        # The command itself, as the client's mget() would only re-pack the arguments.
+        if not keys:
+            return _nothing()
+        result: Coroutine[Any, Any, list[Any]] = self._client.execute_command("MGET", *keys)
+        return result
 
     async def set_many(self, pairs: Sequence[tuple[str, Any]], ttl: int | None) -> None:
         if len(pairs) == 1:
@@ -157,6 +170,10 @@ class LocalDriver(_Keys):
         self.server: Hashable = ("local", id(cache))
 
     async def mget(self, keys: Sequence[str]) -> list[Any]:
+        return self._cache.get_many_now(keys)
+
+    def mget_now(self, keys: Sequence[str]) -> list[Any]:
+        """:meth:`mget` without a coroutine: the memory backend never waits."""
         return self._cache.get_many_now(keys)
 
     async def set_many(self, pairs: Sequence[tuple[str, Any]], ttl: int | None) -> None:

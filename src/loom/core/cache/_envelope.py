@@ -15,8 +15,6 @@ from typing import Any
 import msgspec
 
 MAGIC = b"\xc1L1"
-FINGERPRINT_SIZE = 24  # hex digits of a 12-byte blake2b digest
-_HEADER = len(MAGIC) + FINGERPRINT_SIZE
 
 _encoder = msgspec.msgpack.Encoder()
 _query_encoder = msgspec.msgpack.Encoder(order="deterministic")
@@ -25,9 +23,9 @@ MISS: Any = object()
 """Returned by :func:`open_envelope` when the bytes are not a valid, current envelope."""
 
 
-def seal(fingerprint: str, payload: bytes) -> bytes:
-    """Wrap msgpack ``payload`` for storage under ``fingerprint``."""
-    return MAGIC + fingerprint.encode() + payload
+def seal(fingerprint: bytes, payload: bytes) -> bytes:
+    """Wrap msgpack ``payload`` for storage under ``fingerprint`` (ASCII hex bytes)."""
+    return MAGIC + fingerprint + payload
 
 
 def encode_payload(value: Any) -> bytes:
@@ -35,20 +33,19 @@ def encode_payload(value: Any) -> bytes:
     return _encoder.encode(value)
 
 
-def open_envelope(raw: Any, fingerprint: str, decoder: msgspec.msgpack.Decoder[Any]) -> Any:
+def open_envelope(raw: Any, fingerprint: bytes, decoder: msgspec.msgpack.Decoder[Any]) -> Any:
     """The value in ``raw`` if it is an envelope for ``fingerprint``, else :data:`MISS`.
 
     Args:
         raw: Stored bytes (anything else is a miss).
-        fingerprint: The fingerprint of the counters read with it.
+        fingerprint: The fingerprint of the counters read with it (ASCII hex bytes).
         decoder: Typed decoder of the payload.
     """
-    if not isinstance(raw, bytes) or len(raw) < _HEADER or not raw.startswith(MAGIC):
-        return MISS
-    if raw[len(MAGIC) : _HEADER] != fingerprint.encode():
+    header = MAGIC + fingerprint
+    if not isinstance(raw, bytes) or not raw.startswith(header):
         return MISS
     try:
-        return decoder.decode(memoryview(raw)[_HEADER:])
+        return decoder.decode(memoryview(raw)[len(header) :])
     except (msgspec.DecodeError, msgspec.ValidationError):
         return MISS
 

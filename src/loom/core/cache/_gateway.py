@@ -21,7 +21,7 @@ from aiocache import caches
 
 from loom.core.cache._backend import CacheStats
 from loom.core.cache._config import CacheConfig
-from loom.core.cache._drivers import Driver, driver_for
+from loom.core.cache._drivers import Driver, LocalDriver, driver_for
 from loom.core.cache._factory import build_cache, default_entry, normalize_entry
 from loom.core.cache._health import Health
 from loom.core.cache.serializer import MsgspecSerializer
@@ -64,6 +64,12 @@ class CacheGateway:
         """``True`` without :class:`MsgspecSerializer`: :meth:`incr` uses native INCR."""
         self._serializer: Any = self.backend.serializer
         self._driver: Driver = driver_for(self.backend)
+        self._prefix: str | None = self._driver.prefix
+        """Prefix of every full key, or ``None`` when a custom key builder decides."""
+        self._local: LocalDriver | None = (
+            self._driver if isinstance(self._driver, LocalDriver) else None
+        )
+        """The driver when it is in-process: :meth:`_read_now` reads without awaiting."""
         self._health = Health(alias, self.stats, retry_after=retry_after, clock=clock)
 
     @property
@@ -309,6 +315,19 @@ class CacheGateway:
             return None
         try:
             values = await self._driver.mget(full_keys)
+        except Exception as exc:
+            self._health.failed(exc, operation)
+            return None
+        self._health.succeeded()
+        return values
+
+    def _read_now(self, full_keys: Sequence[str], operation: str) -> list[Any] | None:
+        """:meth:`_read` for an in-process backend (``_local`` set), without a coroutine."""
+        assert self._local is not None
+        if not self._health.allow():
+            return None
+        try:
+            values = self._local.mget_now(full_keys)
         except Exception as exc:
             self._health.failed(exc, operation)
             return None

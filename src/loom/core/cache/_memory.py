@@ -59,8 +59,27 @@ class BoundedMemoryCache(SimpleMemoryCache):  # type: ignore[misc]  # aiocache i
         return value
 
     def get_many_now(self, keys: Iterable[str]) -> list[Any]:
-        """:meth:`get_now` for several keys, in order."""
-        return [self.get_now(key) for key in keys]
+        """:meth:`get_now` for several keys, in order (one clock reading for all of them)."""
+        # get_now inlined: this is every cache hit's read of its counters and value.
+        store = self._store
+        now: float | None = None
+        values: list[Any] = []
+        for key in keys:
+            entry = store.get(key)
+            if entry is None:
+                values.append(None)
+                continue
+            value, expires = entry
+            if expires is not None:
+                if now is None:
+                    now = time.monotonic()
+                if expires <= now:
+                    del store[key]
+                    values.append(None)
+                    continue
+            store.move_to_end(key)
+            values.append(value)
+        return values
 
     def set_now(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Store ``value``; ``ttl`` seconds of life (``None`` or 0: until evicted)."""

@@ -51,6 +51,10 @@ IdT = TypeVar("IdT")
 logger = logging.getLogger("loom.cache")
 
 _Loaded = tuple[Any, bytes | None]
+_Fetched = tuple[bytes, Any]
+"""The fingerprint (ASCII hex bytes) of a read's counters and the raw value read with them."""
+_UNKNOWN: Any = object()
+"""A profile whose dependencies were not worked out yet."""
 _RECENT_LOADS = 64
 """Payloads of the latest loads kept per repository, keyed by (key, fingerprint)."""
 
@@ -102,7 +106,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         self.stats: CacheStats = stats if isinstance(stats, CacheStats) else CacheStats()
         """Hits, misses, errors and bypasses (shared with the data gateway)."""
         self._flights: SingleFlight[_Loaded] = SingleFlight()
-        self._recent: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._recent: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
         model_type = self._info.model
         self._one_decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(model_type | None)
         self._page_decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(
@@ -141,16 +145,25 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
             The entity, or ``None`` when it does not exist (absence is cached too, and a
             create of that id invalidates it).
         """
-        deps = self._profile_dependencies(profile)
+        deps = self._dependencies.get(profile, _UNKNOWN)
+        if deps is _UNKNOWN:
+            deps = self._profile_dependencies(profile)
         if deps is None:
             return await self._repository.get_by_id(obj_id, profile)  # type: ignore[no-any-return]
         tags = self._resolver.entity_tags(self._entity, obj_id)
         if deps:
             tags = [*tags, *deps]  # a new list: the resolver's may be shared
         key = f"loom:v:{self._entity}:{profile}:{obj_id}"
-        return await self._cached(  # type: ignore[no-any-return]
+        # _cached written out: the most frequent read resumes one frame fewer per hit.
+        if not self._config.enabled or in_write_transaction():
+            return await self._repository.get_by_id(obj_id, profile)  # type: ignore[no-any-return]
+        fetched = await self._fetch(tags, key)
+        value = self._open(fetched, key, self._one_decoder)
+        if value is not MISS:
+            return value  # type: ignore[no-any-return]
+        return await self._fill(  # type: ignore[no-any-return]
+            fetched,
             key,
-            tags,
             self._one_decoder,
             self._single_ttl,
             lambda: self._repository.get_by_id(obj_id, profile),
@@ -320,9 +333,24 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         if not self._config.enabled or in_write_transaction():
             return await load()
         fetched = await self._fetch(tags, key)
+        value = self._open(fetched, key, decoder)
+        if value is not MISS:
+            return value
+        return await self._fill(fetched, key, decoder, ttl, load)
+
+    def _fetch(self, tags: list[str], key: str) -> Awaitable[_Fetched | None]:
+        """The fingerprint of ``tags`` and the raw value under ``key``, ``None`` when the cache
+        cannot be used now; the resolver's own coroutine when it reads both at once."""
+        if self._joint is not None:
+            return self._joint(tags, self._cache, key)  # type: ignore[no-any-return]
+        return self._fetch_apart(tags, key)
+
+    def _open(
+        self, fetched: _Fetched | None, key: str, decoder: msgspec.msgpack.Decoder[Any]
+    ) -> Any:
+        """The value of a hit (counted), or :data:`MISS`."""
         if fetched is None:
-            self.stats.bypassed += 1
-            return await load()
+            return MISS
         fingerprint, raw = fetched
         if raw is not None:
             value = open_envelope(raw, fingerprint, decoder)
@@ -330,11 +358,26 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
                 self.stats.hits += 1
                 return value
         recent = self._recent.get((key, fingerprint))
-        if recent is not None:
-            # A load for these very counters finished after our read was answered (its flight
-            # is gone): as valid as the entry it stored.
-            self.stats.hits += 1
-            return decoder.decode(recent)
+        if recent is None:
+            return MISS
+        # A load for these very counters finished after our read was answered (its flight is
+        # gone): as valid as the entry it stored.
+        self.stats.hits += 1
+        return decoder.decode(recent)
+
+    async def _fill(
+        self,
+        fetched: _Fetched | None,
+        key: str,
+        decoder: msgspec.msgpack.Decoder[Any],
+        ttl: int,
+        load: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        """Load what :meth:`_open` did not find; store it when the cache is usable."""
+        if fetched is None:
+            self.stats.bypassed += 1
+            return await load()
+        fingerprint = fetched[0]
         self.stats.misses += 1
         # The fingerprint is part of the flight key: a reader that saw newer counters (a write
         # committed meanwhile) must not share a load that may predate that commit.
@@ -346,12 +389,11 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         # Followers decode their own copy: Structs are mutable and callers may change them.
         return decoder.decode(payload)
 
-    async def _fetch(self, tags: list[str], key: str) -> tuple[str, Any] | None:
-        if self._joint is not None:
-            return await self._joint(tags, self._cache, key)  # type: ignore[no-any-return]
+    async def _fetch_apart(self, tags: list[str], key: str) -> _Fetched | None:
+        """Fingerprint and value through the resolver's and the backend's protocols."""
         try:
             fingerprint = await self._resolver.fingerprint(tags)
-            return fingerprint, await self._cache.get_value(key)
+            return fingerprint.encode(), await self._cache.get_value(key)
         except Exception as exc:
             self.stats.errors += 1
             logger.warning("cache read of %r failed; reading the repository: %r", key, exc)
@@ -360,7 +402,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
     async def _load_and_store(
         self,
         key: str,
-        fingerprint: str,
+        fingerprint: bytes,
         ttl: int,
         load: Callable[[], Awaitable[Any]],
     ) -> _Loaded:
@@ -387,6 +429,9 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         return value, payload
 
     def _profile_dependencies(self, profile: str) -> list[str] | None:
-        if profile not in self._dependencies:
-            self._dependencies[profile] = profile_dependencies(self._info, self._resolver, profile)
-        return self._dependencies[profile]
+        deps: list[str] | None = self._dependencies.get(profile, _UNKNOWN)
+        if deps is _UNKNOWN:
+            deps = self._dependencies[profile] = profile_dependencies(
+                self._info, self._resolver, profile
+            )
+        return deps

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from loom.core.cache._backend import CacheBackend
@@ -56,8 +56,32 @@ def _canonical(value: Any) -> bytes | None:
     return None
 
 
-def _digest(parts: Iterable[bytes]) -> str:
-    return hashlib.blake2b(b"\x00".join(parts), digest_size=12).hexdigest()
+_DIGESTS_KEPT = 4096
+"""Digests remembered per resolver: counters change rarely, so most reads repeat one."""
+
+
+def _digest(joined: bytes) -> bytes:
+    # Hex as bytes: what envelopes store and compare, with no encode per hit.
+    return hashlib.blake2b(joined, digest_size=12).hexdigest().encode()
+
+
+class _Route:
+    """How one data gateway is read together with the counters, worked out once per pair.
+
+    Full keys are built by concatenating fixed prefixes when both gateways use aiocache's own
+    key builder; in-process backends are read without a coroutine.
+    """
+
+    __slots__ = ("counters_now", "data_now", "epoch_key", "joint", "tag_prefix", "value_prefix")
+
+    def __init__(self, counters: CacheGateway, data: CacheGateway) -> None:
+        self.epoch_key = counters._full_key(EPOCH_KEY)
+        self.tag_prefix = None if counters._prefix is None else counters._prefix + TAG_PREFIX
+        self.value_prefix = data._prefix
+        self.joint = data is counters or data._colocated(counters)
+        """One read of the data backend answers counters and value together."""
+        self.counters_now = counters._local is not None
+        self.data_now = data._local is not None
 
 
 @runtime_checkable
@@ -100,6 +124,8 @@ class GenerationalDependencyResolver:
         self._gateway = cache if isinstance(cache, CacheGateway) else None
         self._pending_epoch = False
         self._last_events: tuple[MutationEvent, ...] | None = None
+        self._routes: dict[CacheGateway, _Route] = {}
+        self._digests: dict[bytes, bytes] = {}
 
     @property
     def invalidation_pending(self) -> bool:
@@ -242,11 +268,11 @@ class GenerationalDependencyResolver:
             fp = await self._generic_fingerprint(keys)
         if fp is None:
             raise CacheError(f"cache counter backend unavailable; no fingerprint for {tags}")
-        return fp
+        return fp.decode()
 
     async def fingerprint_and_get(
         self, tags: list[str], data: CacheBackend, key: str
-    ) -> tuple[str, Any] | None:
+    ) -> tuple[bytes, Any] | None:
         """The fingerprint of ``tags`` and the raw value under ``key``, in one round trip when
         the data and counter backends share a server.
 
@@ -256,8 +282,8 @@ class GenerationalDependencyResolver:
             key: The value's key.
 
         Returns:
-            ``(fingerprint, raw value or None)``, or ``None`` when the cache cannot be used
-            now (unavailable, or an invalidation is pending).
+            ``(fingerprint as ASCII bytes, raw value or None)``, or ``None`` when the cache
+            cannot be used now (unavailable, or an invalidation is pending).
         """
         counters = self._gateway
         if counters is None or not isinstance(data, CacheGateway):
@@ -265,21 +291,47 @@ class GenerationalDependencyResolver:
                 fp = await self.fingerprint(tags)
             except CacheError:
                 return None
-            return fp, await data.get_value(key)
+            return fp.encode(), await data.get_value(key)
         if self._pending_epoch and not await self._reset_epoch():
             return None
-        full = [counters._full_key(EPOCH_KEY)]
-        full += [counters._full_key(TAG_PREFIX + t) for t in tags]
-        if data is counters or data._colocated(counters):
-            raw = await data._read([*full, data._full_key(key)], "get")
+        route = self._routes.get(data)
+        if route is None:
+            route = self._routes[data] = _Route(counters, data)
+        prefix = route.tag_prefix
+        if prefix is None:
+            full = [route.epoch_key, *[counters._full_key(TAG_PREFIX + t) for t in tags]]
+        else:
+            full = [route.epoch_key, *[prefix + t for t in tags]]
+        value_key = data._full_key(key) if route.value_prefix is None else route.value_prefix + key
+        if route.data_now and route.joint:
+            full.append(value_key)
+            raw = data._read_now(full, "get")
+            full.pop()
             if raw is None:
                 return None
             value = raw.pop()
+        elif route.joint:
+            # CacheGateway._read inlined: the hit path of a shared Redis awaits the client's
+            # command directly, without two more frames to resume when the reply arrives.
+            health = data._health
+            if not health.allow():
+                return None
+            try:
+                raw = await data._driver.mget([*full, value_key])
+            except Exception as exc:
+                health.failed(exc, "get")
+                return None
+            health.succeeded()
+            value = raw.pop()
         else:
-            raw = await counters._read(full, "fingerprint")
+            if route.counters_now:
+                raw = counters._read_now(full, "fingerprint")
+            else:
+                raw = await counters._read(full, "fingerprint")
             if raw is None:
                 return None
-            got = await data._read([data._full_key(key)], "get")
+            keys = [value_key]
+            got = data._read_now(keys, "get") if route.data_now else await data._read(keys, "get")
             if got is None:
                 return None
             value = got[0]
@@ -290,18 +342,32 @@ class GenerationalDependencyResolver:
         # Nothing stored can match counters that were just created: a miss.
         return None if repaired is None else (repaired, None)
 
-    @staticmethod
-    def _digest_of(raw: Sequence[Any]) -> str | None:
+    def _digest_of(self, raw: Sequence[Any]) -> bytes | None:
         parts: list[bytes] = []
         for value in raw:
-            # Redis answers bytes: the common case skips the conversion call.
-            part = value if value.__class__ is bytes else _canonical(value)
+            # Redis answers bytes, the memory backend ints and a str epoch: no conversion call.
+            cls = value.__class__
+            if cls is bytes:
+                part = value
+            elif cls is int:
+                part = b"%d" % value
+            elif cls is str:
+                part = value.encode()
+            else:
+                part = _canonical(value)
             if part is None or (parts and not part.isdigit()):
                 return None
             parts.append(part)
-        return _digest(parts)
+        joined = b"\x00".join(parts)
+        # A pure function of the counters: remembering it is correct in every process.
+        digest = self._digests.get(joined)
+        if digest is None:
+            if len(self._digests) >= _DIGESTS_KEPT:
+                self._digests.clear()
+            digest = self._digests[joined] = _digest(joined)
+        return digest
 
-    async def _repair(self, full: list[str], raw: Sequence[Any]) -> str | None:
+    async def _repair(self, full: list[str], raw: Sequence[Any]) -> bytes | None:
         """Create missing counters (at random starts) and the epoch, replace foreign values,
         and read the counters again."""
         gateway = self._gateway
@@ -326,7 +392,7 @@ class GenerationalDependencyResolver:
         again = await gateway._read(full, "fingerprint")
         return None if again is None else self._digest_of(again)
 
-    async def _generic_fingerprint(self, keys: list[str]) -> str | None:
+    async def _generic_fingerprint(self, keys: list[str]) -> bytes | None:
         try:
             values = await self.cache.multi_get_values(keys)
             for index, value in enumerate(values):
