@@ -12,7 +12,7 @@ import inspect
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Annotated, Any, Union
 
 import msgspec
 
@@ -20,6 +20,7 @@ from loom.core.command import Command, Patch
 from loom.core.errors import NotFoundError
 from loom.core.model import FieldInfo, ModelInfo, model_info
 from loom.core.query import CursorResult, PageResult, QuerySpec
+from loom.core.query._fieldtypes import INT64_MAX, INT64_MIN
 from loom.core.use_case import Input
 from loom.core.use_case.use_case import UseCase
 
@@ -28,6 +29,8 @@ _CACHE_ATTR = "__loom_auto_crud__"
 # Subscripted with types known only at run time, which type checkers cannot follow.
 _PATCH: Any = Patch
 _PAGE: Any = PageResult
+# Integers every backend stores: a larger body value is a 422 naming the field, not a 500.
+_INT64: Any = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
 _CURSOR_PAGE: Any = CursorResult
 
 
@@ -93,7 +96,7 @@ def _command(name: str, info: ModelInfo, *, patch: bool) -> type[Command]:
     for field_name in info.writable():
         column = info.columns[field_name]
         if patch:
-            annotations[field_name] = _PATCH[column.base_type]
+            annotations[field_name] = _PATCH[_bounded(column.base_type)]
             namespace[field_name] = None
             continue
         annotation, default = _create_field(column)
@@ -112,7 +115,7 @@ def _command(name: str, info: ModelInfo, *, patch: bool) -> type[Command]:
 
 def _create_field(column: FieldInfo) -> tuple[Any, Any]:
     spec = column.spec
-    annotation = column.type
+    annotation = _INT64 if column.base_type is int else column.type
     if column.nullable and not _admits_none(annotation):
         annotation = Union[annotation, None]  # noqa: UP007 - built at run time
     if spec.default_factory is not None:
@@ -125,6 +128,10 @@ def _create_field(column: FieldInfo) -> tuple[Any, Any]:
     if column.nullable:
         return annotation, None
     return annotation, inspect.Parameter.empty
+
+
+def _bounded(tp: Any) -> Any:
+    return _INT64 if tp is int else tp
 
 
 def _admits_none(annotation: Any) -> bool:

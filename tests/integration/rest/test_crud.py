@@ -215,3 +215,21 @@ async def test_the_manifest_mode_serves_the_same_routes(serve: AppFactory) -> No
         assert created.status_code == 201
         low = await client.get("/products/low-stock")
         assert [p["sku"] for p in low.json()["items"]] == ["L1"]
+
+
+async def test_integers_beyond_64_bits_are_client_errors_not_500(
+    client: httpx.AsyncClient,
+) -> None:
+    big = 2**63
+    for response in (
+        await client.get(f"/products/{big}"),
+        await client.patch(f"/products/{big}", json={"stock": 1}),
+        await client.delete(f"/products/{big}"),
+        await client.post(f"/users/{big}/addresses", json={}),
+    ):
+        assert response.status_code == 422, response.text
+    response = await client.post("/products", json=product(price_cents=big))
+    problem = assert_problem(response, 422, "validation_error")
+    assert [e["field"] for e in problem["errors"]] == ["price_cents"]
+    response = await client.get("/products", params={"price_cents": str(big)})
+    assert_problem(response, 400, "invalid_query")

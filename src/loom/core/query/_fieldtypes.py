@@ -78,6 +78,23 @@ def type_name(tp: Any) -> str:
     return repr(tp).replace("typing.", "")
 
 
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+def check_int64(value: Any) -> Any:
+    """``value`` unchanged, unless it is an int outside the 64-bit range every backend stores.
+
+    Raises:
+        msgspec.ValidationError: For an integer column value no database row can hold.
+    """
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+        raise msgspec.ValidationError(
+            f"expected an integer between {INT64_MIN} and {INT64_MAX}, got {value}"
+        )
+    return value
+
+
 def convert(value: Any, tp: Any) -> Any:
     """Convert one value to a column's scalar type.
 
@@ -100,6 +117,8 @@ def convert(value: Any, tp: Any) -> Any:
         except msgspec.ValidationError:
             raise exc from None
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    if type(converted) is int:
+        return check_int64(converted)
     if isinstance(converted, datetime):
         if converted.tzinfo is None:
             return converted.replace(tzinfo=UTC)

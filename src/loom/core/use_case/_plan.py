@@ -22,6 +22,7 @@ from loom.core.errors import (
     ValidationError,
 )
 from loom.core.query import QuerySpec
+from loom.core.query._fieldtypes import check_int64
 from loom.core.repository.abc import RepoFor
 from loom.core.use_case._markers import OnMissing
 from loom.core.use_case._rule_plan import CompiledRule
@@ -68,7 +69,7 @@ class ParamSpec:
         if self.annotation is Any:
             return value
         try:
-            return msgspec.convert(value, type=self.annotation, strict=False)
+            return check_int64(msgspec.convert(value, type=self.annotation, strict=False))
         except msgspec.ValidationError as exc:
             # Path and query values are text; a caller passing 42 where `str` is declared
             # (an invoker, a job) means "42", which lenient conversion does not do by itself.
@@ -312,7 +313,7 @@ class UseCasePlan:
 
 def _convert_key(value: Any, key_type: Any, name: str) -> Any:
     try:
-        return msgspec.convert(value, type=key_type, strict=False)
+        return check_int64(msgspec.convert(value, type=key_type, strict=False))
     except msgspec.ValidationError as exc:
         raise ValidationError(
             f"invalid {name}={value!r}", errors=[FieldError(name, _lower(str(exc)))]

@@ -76,6 +76,11 @@ def translate(
                 errors=[FieldError(column, "may not be null; give a value")],
             )
         return ConflictError(f"{info.name}: the database refused the {operation}: {text}")
+    if isinstance(error, sa_exc.DataError):
+        # Class 22 (data exceptions): a value the column cannot hold (out of range, too long).
+        return ValidationError(
+            f"{info.name}: a value does not fit its column: {text}", code="invalid_value"
+        )
     if _unavailable(error, orig, text):
         return UnavailableError(f"the database does not answer ({type(orig).__name__}): {text}")
     return LoomError(f"{info.name}: database error during {operation}: {text}")
@@ -108,6 +113,15 @@ def _unavailable(error: sa_exc.DBAPIError, orig: Any, text: str) -> bool:
         return True
     lowered = text.lower()
     return isinstance(error, sa_exc.OperationalError) and any(m in lowered for m in _UNREACHABLE)
+
+
+def out_of_range(info: ModelInfo, exc: OverflowError) -> ValidationError:
+    """A value the driver cannot even send (SQLite integers beyond 64 bits)."""
+    return ValidationError(
+        f"{info.name}: a value is out of range for its column ({exc}); integers must fit in "
+        "64 bits",
+        code="invalid_value",
+    )
 
 
 def _unique(info: ModelInfo, text: str, orig: Any) -> ConflictError:

@@ -31,7 +31,7 @@ from loom.core.query import (
 from loom.core.repository._payload import create_values, update_values
 from loom.core.repository.sqlalchemy import _query
 from loom.core.repository.sqlalchemy._compiler import CompiledModel, compile_model, registry_for
-from loom.core.repository.sqlalchemy._errors import Operation, translate
+from loom.core.repository.sqlalchemy._errors import Operation, out_of_range, translate
 from loom.core.repository.sqlalchemy._profiles import ProfileLoader
 from loom.core.repository.sqlalchemy._session import SessionManager
 from loom.core.repository.sqlalchemy._transaction import Transaction
@@ -157,6 +157,8 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
                 return (await conn.execute(statement, params)).all()
         except sa_exc.DBAPIError as exc:
             raise translate(exc, self.info, "read") from exc
+        except OverflowError as exc:
+            raise out_of_range(self.info, exc) from exc
 
     async def _write(
         self,
@@ -190,6 +192,8 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         except sa_exc.DBAPIError as exc:
             fields = params.keys() if isinstance(params, Mapping) else ()
             raise translate(exc, self.info, operation, fields) from exc
+        except OverflowError as exc:
+            raise out_of_range(self.info, exc) from exc
         for mutation in event(rows):
             tx.uow.record(mutation)
         return rows
