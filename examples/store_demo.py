@@ -28,8 +28,8 @@ def banner(base: str) -> str:
             "",
             "Try:",
             f"  curl -s -X POST {base}/products -H 'content-type: application/json' \\",
-            "       -d '{\"sku\": \"LAMP-1\", \"name\": \"Desk lamp\", \"category\": \"home\", "
-            "\"price_cents\": 2900, \"stock\": 2}'",
+            '       -d \'{"sku": "LAMP-1", "name": "Desk lamp", "category": "home", '
+            '"price_cents": 2900, "stock": 2}\'',
             f"  curl -s '{base}/products?category=home&sort=-price_cents&limit=10'",
             f"  curl -s '{base}/products/low-stock'",
             "",
