@@ -116,6 +116,10 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
             CursorResult[model_type]  # type: ignore[valid-type]  # parametrized at run time
         )
         self._dependencies: dict[str, list[str] | None] = {}
+        self._declared_profiles = frozenset(
+            [p for spec in self._info.relations.values() for p in spec.profiles]
+            + [p for spec in self._info.projections.values() for p in spec.profiles]
+        )
         self._custom: dict[str, Callable[..., Awaitable[Any]]] = {}
         self._joint = getattr(dependency_resolver, "fingerprint_and_get", None)
 
@@ -431,7 +435,9 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
     def _profile_dependencies(self, profile: str) -> list[str] | None:
         deps: list[str] | None = self._dependencies.get(profile, _UNKNOWN)
         if deps is _UNKNOWN:
-            deps = self._dependencies[profile] = profile_dependencies(
-                self._info, self._resolver, profile
-            )
+            deps = profile_dependencies(self._info, self._resolver, profile)
+            # Profile names come from clients (a query parameter): remember only those the
+            # model declares, so the memo stays bounded.
+            if profile == "default" or profile in self._declared_profiles:
+                self._dependencies[profile] = deps
         return deps
