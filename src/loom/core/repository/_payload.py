@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typing
-import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -94,25 +93,39 @@ class _WritePlan:
                 self.defaults[field.name] = field.default
         # Struct input types whose fields are model columns of the same types: their values
         # were validated when the Struct was built, so they skip the conversion.
-        self.trusted: dict[type[Any], bool] = {}
+        self.trusted: dict[type[Any], _Trusted | None] = {}
 
-    def is_trusted(self, info: ModelInfo, kind: type[Any]) -> bool:
-        known = self.trusted.get(kind)
-        if known is None:
-            known = _same_types(info, kind)
+    def trusted_for(self, info: ModelInfo, kind: type[Any]) -> _Trusted | None:
+        known = self.trusted.get(kind, _UNKNOWN)
+        if known is _UNKNOWN:
+            known = _Trusted(self, kind) if _same_types(info, kind) else None
             self.trusted[kind] = known
-        return known
+        return known  # type: ignore[no-any-return]
 
 
-# Per model class; models are few and live as long as the process.
-_PLANS: weakref.WeakKeyDictionary[type[Any], _WritePlan] = weakref.WeakKeyDictionary()
+_UNKNOWN: Any = object()
+
+
+class _Trusted:
+    """How to turn one trusted Struct type into column values, worked out once."""
+
+    __slots__ = ("defaults", "factories", "may_be_unset", "missing")
+
+    def __init__(self, plan: _WritePlan, kind: type[Any]) -> None:
+        fields = msgspec.structs.fields(kind)
+        names = {f.name for f in fields}
+        self.may_be_unset = any(f.default is UNSET for f in fields)
+        self.defaults = {k: v for k, v in plan.defaults.items() if k not in names}
+        self.factories = {k: v for k, v in plan.factories.items() if k not in names}
+        self.missing = [name for name in plan.required if name not in names]
 
 
 def _plan(info: ModelInfo) -> _WritePlan:
-    plan = _PLANS.get(info.model)
+    # Kept on the model class: a cache of what the class itself declares (no registry).
+    plan: _WritePlan | None = info.model.__dict__.get("__loom_write_plan__")
     if plan is None:
         plan = _WritePlan(info)
-        _PLANS[info.model] = plan
+        type.__setattr__(info.model, "__loom_write_plan__", plan)
     return plan
 
 
@@ -140,9 +153,11 @@ def _encode_json(plan: _WritePlan, values: dict[str, Any]) -> None:
             values[name] = msgspec.to_builtins(value)
 
 
-def _stamp(plan: _WritePlan, values: dict[str, Any], *, created: bool) -> None:
+def _stamp(
+    plan: _WritePlan, values: dict[str, Any], *, created: bool, now: datetime | None = None
+) -> None:
     if plan.timestamps:
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         if created:
             values["created_at"] = now
         values["updated_at"] = now
@@ -153,19 +168,19 @@ def _stamp(plan: _WritePlan, values: dict[str, Any], *, created: bool) -> None:
         values["updated_by"] = actor
 
 
-def _from_trusted(info: ModelInfo, plan: _WritePlan, data: msgspec.Struct) -> dict[str, Any]:
-    values = {
-        name: value
-        for name in data.__struct_fields__
-        if (value := getattr(data, name)) is not UNSET
-    }
-    for name, default in plan.defaults.items():
-        if name not in values:
-            values[name] = default
-    for name, factory in plan.factories.items():
-        if name not in values:
-            values[name] = factory()
-    missing = [name for name in plan.required if name not in values]
+def _from_trusted(
+    info: ModelInfo, plan: _WritePlan, trusted: _Trusted, data: msgspec.Struct
+) -> dict[str, Any]:
+    values = msgspec.structs.asdict(data)
+    if trusted.may_be_unset:
+        values = {name: value for name, value in values.items() if value is not UNSET}
+    if trusted.defaults:
+        values.update(trusted.defaults)
+    for name, factory in trusted.factories.items():
+        values[name] = factory()
+    missing = trusted.missing
+    if not missing and trusted.may_be_unset:
+        missing = [name for name in plan.required if name not in values]
     if missing:
         raise ValidationError(
             f"{info.name}: missing required field(s) {', '.join(missing)}",
@@ -174,7 +189,7 @@ def _from_trusted(info: ModelInfo, plan: _WritePlan, data: msgspec.Struct) -> di
     return values
 
 
-def create_values(info: ModelInfo, data: Any) -> dict[str, Any]:
+def create_values(info: ModelInfo, data: Any, now: datetime | None = None) -> dict[str, Any]:
     """Column values for an INSERT, validated against the model.
 
     A model instance is trusted as typed, and so is a Struct whose fields are model columns of
@@ -182,12 +197,16 @@ def create_values(info: ModelInfo, data: Any) -> dict[str, Any]:
     fields and wrong types raise :class:`ValidationError`).
     """
     plan = _plan(info)
-    if isinstance(data, info.model):
+    kind = type(data)
+    trusted = plan.trusted.get(kind, _UNKNOWN)
+    if trusted is _UNKNOWN:
+        trusted = plan.trusted_for(info, kind) if isinstance(data, msgspec.Struct) else None
+    if kind is info.model or isinstance(data, info.model):
         values = {
             name: value for name in plan.columns if (value := getattr(data, name)) is not UNSET
         }
-    elif isinstance(data, msgspec.Struct) and plan.is_trusted(info, type(data)):
-        values = _from_trusted(info, plan, data)
+    elif trusted is not None:
+        values = _from_trusted(info, plan, trusted, data)
     else:
         raw = _as_dict(info, data)
         _reject_unknown(info, raw)
@@ -200,7 +219,7 @@ def create_values(info: ModelInfo, data: Any) -> dict[str, Any]:
         }
     if plan.json_fields:
         _encode_json(plan, values)
-    _stamp(plan, values, created=True)
+    _stamp(plan, values, created=True, now=now)
     return values
 
 
@@ -209,7 +228,7 @@ def update_values(info: ModelInfo, data: Any) -> dict[str, Any]:
     plan = _plan(info)
     raw = _as_dict(info, data)
     _reject_unknown(info, raw)
-    trusted = isinstance(data, msgspec.Struct) and plan.is_trusted(info, type(data))
+    trusted = isinstance(data, msgspec.Struct) and plan.trusted_for(info, type(data)) is not None
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
     for name, value in raw.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import typing
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -356,7 +357,8 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         """Insert many rows in batched statements (insertmanyvalues), in the given order."""
         if not items:
             return []
-        values = [create_values(self.info, item) for item in items]
+        now = datetime.now(UTC)  # one instant for the whole batch, as one statement
+        values = [create_values(self.info, item, now) for item in items]
         statement, restore = self._batch_insert(values)
         first = values[0].keys()
         if any(v.keys() != first for v in values):
