@@ -39,6 +39,8 @@ from loom.core.query import (
     PageResult,
     PaginationMode,
     QuerySpec,
+    as_filter_group,
+    paginated_query,
     query_fingerprint,
     validate_filters,
     validate_query,
@@ -235,7 +237,7 @@ class InMemoryRepository(Generic[OutputT, IdT]):
 
     async def count(self, filters: FilterGroup | Mapping[str, Any] | None = None) -> int:
         """Count rows matching the filters (every row without)."""
-        group = validate_filters(q.as_group(filters), self.info)
+        group = validate_filters(as_filter_group(filters), self.info)
         return sum(1 for row in self._rows.values() if q.matches(group, row, self.info))
 
     async def list_paginated(
@@ -245,13 +247,7 @@ class InMemoryRepository(Generic[OutputT, IdT]):
         profile: str = "default",
     ) -> PageResult[OutputT]:
         """One offset page of rows matching equality filters, in primary-key order."""
-        query = QuerySpec(
-            filters=q.as_group(filter_params.filters if filter_params else None),
-            pagination=PaginationMode.OFFSET,
-            limit=page_params.limit,
-            page=page_params.page,
-        )
-        result = await self.list_with_query(query, profile)
+        result = await self.list_with_query(paginated_query(page_params, filter_params), profile)
         assert isinstance(result, PageResult)
         return result
 

@@ -42,14 +42,6 @@ _ORDER: dict[FilterOp, Callable[[Any, Any], bool]] = {
 }
 
 
-def as_group(filters: FilterGroup | Mapping[str, Any] | None) -> FilterGroup | None:
-    """A filter group from a group or from ``{field: value}`` equality filters."""
-    if filters is None or isinstance(filters, FilterGroup):
-        return filters
-    specs = tuple(FilterSpec(field=name, op=FilterOp.EQ, value=v) for name, v in filters.items())
-    return FilterGroup(filters=specs) if specs else None
-
-
 def matches(group: FilterGroup | None, row: Row, info: ModelInfo) -> bool:
     """Whether ``row`` satisfies a group that :func:`loom.core.query.validate_filters` returned."""
     if group is None:

@@ -19,7 +19,7 @@ from loom.core.di import LoomContainer
 from loom.core.errors import BootError, ConfigError, LoomError
 from loom.core.job import JobsExtension
 from loom.core.query import CursorCodec, QuerySpec
-from loom.core.repository.abc import RepoFor
+from loom.core.repository.abc import RepoFor, repository_keys
 from loom.core.transaction import Propagation
 from loom.core.use_case import UseCasePlan, compile_use_case
 from loom.core.use_case.invoker import ApplicationInvoker
@@ -157,7 +157,7 @@ class Kernel:
             container.register(type(manager), instance=manager)
         for model in models:
             repository = self.for_model(model)
-            for key in _repository_keys(model):
+            for key in repository_keys(model):
                 container.register(key, instance=repository)
         # Registered so that validate() checks their constructors at boot, not at first use.
         for use_case in self.plans:
@@ -268,18 +268,6 @@ class Kernel:
             instance.main_repo = self.for_model(plan.model)
         async with self.persistence.transaction(read_only=plan.read_only):
             return await plan.run(instance, params, payload, repos=self, query=query)
-
-
-def _repository_keys(model: type[Any]) -> list[Any]:
-    """Container keys of a model's repository: ``RepoFor[Model]``, its class, its contract."""
-    keys: list[Any] = [RepoFor[model]]  # type: ignore[valid-type]
-    custom = model.__dict__.get("__loom_repository__")
-    if custom is not None:
-        keys.append(custom)
-        contract = model.__dict__.get("__loom_repository_contract__")
-        if contract is not None:
-            keys.append(contract)
-    return keys
 
 
 def create_kernel(*config_paths: str | Path, overrides: Mapping[str, Any] | None = None) -> Kernel:

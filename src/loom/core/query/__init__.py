@@ -12,6 +12,7 @@ Example:
     20
 """
 
+from loom.core.query._build import as_filter_group, paginated_query
 from loom.core.query._cursor import CursorCodec
 from loom.core.query._spec import (
     CursorResult,
@@ -49,6 +50,8 @@ __all__ = [
     "QuerySpec",
     "SortDirection",
     "SortSpec",
+    "as_filter_group",
+    "paginated_query",
     "query_fingerprint",
     "validate_filters",
     "validate_query",

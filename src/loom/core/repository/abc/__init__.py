@@ -17,7 +17,7 @@ from loom.core.query import (
     SortDirection,
     SortSpec,
 )
-from loom.core.repository.abc._builder import DefaultRepositoryBuilder
+from loom.core.repository.abc._builder import DefaultRepositoryBuilder, repository_keys
 from loom.core.repository.abc._protocols import (
     Countable,
     Creatable,
@@ -53,4 +53,5 @@ __all__ = [
     "SortSpec",
     "Updatable",
     "Upsertable",
+    "repository_keys",
 ]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from loom.core.di import LoomContainer
 from loom.core.events import SupportsPostCommit
-from loom.core.repository.abc import DefaultRepositoryBuilder, RepoFor
+from loom.core.repository.abc import DefaultRepositoryBuilder, RepoFor, repository_keys
 from loom.core.repository.sqlalchemy._compiler import new_base, registry_for
 from loom.core.repository.sqlalchemy._repository import RepositorySQLAlchemy
 from loom.core.repository.sqlalchemy._session import SessionManager
@@ -41,18 +41,6 @@ def build_repository(container: LoomContainer, model: type[Any]) -> RepoFor[Any]
         return custom(manager, model)  # type: ignore[no-any-return]
     builder: DefaultRepositoryBuilder = container.resolve(DefaultRepositoryBuilder)
     return builder.build(model)
-
-
-def repository_keys(model: type[Any]) -> list[Any]:
-    """Container keys a model's repository is registered under."""
-    keys: list[Any] = [RepoFor[model]]  # type: ignore[valid-type]
-    custom = model.__dict__.get("__loom_repository__")
-    if custom is not None:
-        keys.append(custom)
-        contract = model.__dict__.get("__loom_repository_contract__")
-        if contract is not None:
-            keys.append(contract)
-    return keys
 
 
 def build_sqlalchemy_repository_registration_module(

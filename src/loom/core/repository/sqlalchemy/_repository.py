@@ -21,13 +21,12 @@ from loom.core.query import (
     CursorCodec,
     CursorResult,
     FilterGroup,
-    FilterOp,
     FilterParams,
-    FilterSpec,
     PageParams,
     PageResult,
-    PaginationMode,
     QuerySpec,
+    as_filter_group,
+    paginated_query,
 )
 from loom.core.repository._payload import create_values, update_values
 from loom.core.repository.sqlalchemy import _query
@@ -302,7 +301,7 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
 
     async def count(self, filters: FilterGroup | Mapping[str, Any] | None = None) -> int:
         """Count rows matching the filters (every row without)."""
-        statement, params = _query.count_query(self.table, self.info, _as_group(filters))
+        statement, params = _query.count_query(self.table, self.info, as_filter_group(filters))
         rows = await self._fetch(statement, params)
         return int(rows[0][0])
 
@@ -313,13 +312,7 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         profile: str = "default",
     ) -> PageResult[OutputT]:
         """One offset page of rows matching equality filters, in primary-key order."""
-        query = QuerySpec(
-            filters=_as_group(filter_params.filters if filter_params else None),
-            pagination=PaginationMode.OFFSET,
-            limit=page_params.limit,
-            page=page_params.page,
-        )
-        result = await self.list_with_query(query, profile)
+        result = await self.list_with_query(paginated_query(page_params, filter_params), profile)
         assert isinstance(result, PageResult)
         return result
 
@@ -476,15 +469,3 @@ def _needs_convert(tp: Any) -> bool:
     if origin is not None:
         return any(_needs_convert(arg) for arg in typing.get_args(tp))
     return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
-
-
-def _as_group(filters: FilterGroup | Mapping[str, Any] | None) -> FilterGroup | None:
-    if filters is None or isinstance(filters, FilterGroup):
-        return filters
-    if not filters:
-        return None
-    return FilterGroup(
-        filters=tuple(
-            FilterSpec(field=name, op=FilterOp.EQ, value=value) for name, value in filters.items()
-        )
-    )
