@@ -25,7 +25,8 @@ class Repositories:
         )
 
     def for_model(self, model: type[Any]) -> RepoFor[Any]:
-        return {User: self.users, Address: self.addresses}[model]
+        repositories: dict[type[Any], RepoFor[Any]] = {User: self.users, Address: self.addresses}
+        return repositories[model]
 
 
 ADDRESS = {"label": "home", "street": "1 Main", "city": "Paris", "country": "FR", "zip_code": "1"}
