@@ -112,3 +112,32 @@ class Odd(BaseModel):
     )
     with pytest.raises(ConfigError, match=r"model Odd, field 'shape'"):
         await create_kernel(config).start()
+
+
+async def test_container_modules_register_the_application_services(tmp_path: Path) -> None:
+    config, _ = write_app(
+        tmp_path,
+        """
+from loom.core.di import LoomContainer
+from loom.core.use_case.use_case import UseCase
+
+class Mailer:
+    def send(self) -> str:
+        return "sent"
+
+class Notify(UseCase[Thing, str]):
+    def __init__(self, mailer: Mailer) -> None:
+        self.mailer = mailer
+
+    async def execute(self) -> str:
+        return self.mailer.send()
+
+def services(container: LoomContainer) -> None:
+    container.register(Mailer)
+
+CONTAINER_MODULES = [services]
+""",
+    )
+    async with create_kernel(config) as kernel:
+        notify = next(u for u in kernel.components.use_cases if u.__name__ == "Notify")
+        assert await kernel.invoker.invoke(notify) == "sent"

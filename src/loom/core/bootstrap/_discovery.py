@@ -7,9 +7,11 @@ import inspect
 import sys
 from dataclasses import dataclass, field
 from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
 from loom.core.config import AppSection
+from loom.core.di import LoomContainer
 from loom.core.errors import BootError
 from loom.core.model import BaseModel
 from loom.core.use_case import UseCase
@@ -23,6 +25,8 @@ class Components:
     use_cases: list[type[Any]] = field(default_factory=list)
     jobs: list[type[Any]] = field(default_factory=list)
     interfaces: list[type[Any]] = field(default_factory=list)
+    container_modules: list[Callable[[LoomContainer], None]] = field(default_factory=list)
+    """Functions that register the application's own services (``CONTAINER_MODULES``)."""
 
     def add(self, kind: str, obj: type[Any]) -> None:
         """Add ``obj`` to the ``kind`` list once."""
@@ -65,6 +69,18 @@ def _collect(module: ModuleType, components: Components) -> None:
             kind = kind_of(obj)
             if kind is not None:
                 components.add(kind, obj)
+    _collect_container_modules(module, components)
+
+
+def _collect_container_modules(module: ModuleType, components: Components) -> None:
+    for register in _manifest_list(module, "CONTAINER_MODULES"):
+        if not callable(register):
+            raise BootError(
+                f"{module.__name__}.CONTAINER_MODULES lists {register!r}, which is not a "
+                "function taking the container"
+            )
+        if register not in components.container_modules:
+            components.container_modules.append(register)
 
 
 def _manifest_list(module: ModuleType, name: str) -> list[Any]:
@@ -82,7 +98,9 @@ def discover(app: AppSection) -> Components:
 
     ``modules`` mode imports each listed module and collects the models, use cases, jobs and
     REST interfaces defined in it. ``manifest`` mode imports one module and reads its
-    ``MODELS``, ``USE_CASES``, ``JOBS`` and ``INTERFACES`` lists.
+    ``MODELS``, ``USE_CASES``, ``JOBS`` and ``INTERFACES`` lists. In both, a module's
+    ``CONTAINER_MODULES`` list names functions ``(container) -> None`` registering the
+    application's own services.
 
     Raises:
         BootError: A module that cannot be found, or a manifest entry of the wrong kind.
@@ -109,6 +127,7 @@ def discover(app: AppSection) -> Components:
                         f"{kind.replace('_', ' ')}"
                     )
                 components.add(kind, obj)
+        _collect_container_modules(module, components)
         return components
     for name in discovery.modules.include:
         _collect(_import(name, "app.discovery.modules.include"), components)

@@ -107,6 +107,7 @@ class Kernel:
         for extension in self._extensions:
             await extension.on_boot(self)
         self._register(models)
+        self.container.load(*components.container_modules)
         self.container.validate()
         await persistence.start(create_schema=self.config.database.schema == "create_all")
         # Extensions that need the tables (the outbox relay) start once the database is open.
