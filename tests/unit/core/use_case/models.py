@@ -1,64 +1,14 @@
-"""Models and commands of the documented example store, for use case tests."""
+"""Models and commands of the documented example store, for use case tests.
+
+The store's own models and commands are reused; the commands below exist only for these tests.
+"""
 
 from __future__ import annotations
 
-import msgspec
-
+from app.product.model import Product
+from app.user.commands import CreateAddressRecord, CreateUserAddress, UpdateAddress
+from app.user.model import Address, User
 from loom.core.command import Command, Patch
-from loom.core.model import BaseModel, ColumnField, OnDelete, TimestampedModel
-
-
-class User(TimestampedModel):
-    __tablename__ = "users"
-    id: int = ColumnField(primary_key=True, autoincrement=True)
-    full_name: str = ColumnField(length=120)
-    email: str = ColumnField(length=255, unique=True, index=True)
-
-
-class Address(BaseModel):
-    __tablename__ = "addresses"
-    id: int = ColumnField(primary_key=True, autoincrement=True)
-    user_id: int = ColumnField(foreign_key="users.id", on_delete=OnDelete.CASCADE, index=True)
-    label: str = ColumnField(length=80)
-    street: str = ColumnField(length=255)
-    city: str = ColumnField(length=120)
-    country: str = ColumnField(length=120)
-    zip_code: str = ColumnField(length=20)
-
-
-class Product(TimestampedModel):
-    __tablename__ = "products"
-    id: int = ColumnField(primary_key=True, autoincrement=True)
-    sku: str = ColumnField(length=64, unique=True, index=True)
-    name: str = ColumnField(length=150)
-    category: str = ColumnField(length=120, index=True)
-    price_cents: int = ColumnField()
-    stock: int = ColumnField()
-
-
-class CreateUserAddress(Command, frozen=True):
-    label: str
-    street: str
-    city: str
-    country: str
-    zip_code: str
-
-
-class UpdateAddress(Command, frozen=True):
-    label: Patch[str] = None
-    street: Patch[str] = None
-    city: Patch[str] = None
-    country: Patch[str] = None
-    zip_code: Patch[str] = None
-
-
-class CreateAddressRecord(msgspec.Struct, kw_only=True):
-    user_id: int
-    label: str
-    street: str
-    city: str
-    country: str
-    zip_code: str
 
 
 class UpdateProduct(Command, frozen=True):
@@ -107,3 +57,16 @@ def a_product(product_id: int = 42, stock: int = 0) -> Product:
         created_at=now,
         updated_at=now,
     )
+
+
+__all__ = [
+    "Address",
+    "CreateAddressRecord",
+    "CreateProduct",
+    "CreateUserAddress",
+    "Product",
+    "Transfer",
+    "UpdateAddress",
+    "UpdateProduct",
+    "User",
+]
