@@ -75,7 +75,7 @@ class _WritePlan:
     def __init__(self, info: ModelInfo) -> None:
         self.columns = tuple(info.columns)
         self.json_fields = tuple(
-            name for name, column in info.columns.items() if _holds_structs(column.base_type)
+            name for name, column in info.columns.items() if holds_structs(column.base_type)
         )
         self.timestamps = info.has_timestamps
         self.audit = info.has_audit
@@ -139,10 +139,11 @@ def _same_types(info: ModelInfo, kind: type[Any]) -> bool:
     return all(f.name in info.columns and f.type == info.columns[f.name].type for f in fields)
 
 
-def _holds_structs(tp: Any) -> bool:
+def holds_structs(tp: Any) -> bool:
+    """Whether values of type ``tp`` may contain msgspec Structs (stored as JSON)."""
     args = typing.get_args(tp)
     if args:
-        return any(_holds_structs(arg) for arg in args)
+        return any(holds_structs(arg) for arg in args)
     return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
 
 

@@ -33,6 +33,7 @@ from loom.core.repository.sqlalchemy import _query
 from loom.core.repository.sqlalchemy._compiler import CompiledModel, compile_model, registry_for
 from loom.core.repository.sqlalchemy._errors import Operation, out_of_range, translate
 from loom.core.repository.sqlalchemy._profiles import ProfileLoader
+from loom.core.repository.sqlalchemy._rows import fill_value, ordered_batches, row_converter
 from loom.core.repository.sqlalchemy._session import SessionManager
 from loom.core.repository.sqlalchemy._transaction import Transaction
 
@@ -109,35 +110,12 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         self._by_field: dict[str, sa.Select[Any]] = {}
         self._exists_field: dict[str, sa.Select[Any]] = {}
         self._profiles = ProfileLoader(self)
-        self._row_to_model = self._make_row_converter()
+        self._row_to_model: typing.Callable[[Row[Any]], OutputT] = row_converter(self.info)
 
     @property
     def entity_name(self) -> str:
         """The entity name used in events and cache tags (the table name)."""
         return self.info.entity
-
-    def _make_row_converter(self) -> typing.Callable[[Row[Any]], OutputT]:
-        model = self.model
-        needs_convert = any(
-            _needs_convert(column.base_type) for column in self.info.columns.values()
-        )
-        if needs_convert:
-            # Row keys may be quoted_name (a str subclass msgspec refuses as a mapping key).
-            return lambda row: msgspec.convert(
-                {str(k): v for k, v in zip(row._fields, row, strict=True)}, model, strict=False
-            )
-        return lambda row: model(**row._mapping)
-
-    def _item_columns_converter(
-        self, columns: Sequence[str]
-    ) -> typing.Callable[[Row[Any]], OutputT]:
-        model = self.model
-        indexed = tuple(enumerate(columns))
-        if any(_needs_convert(c.base_type) for c in self.info.columns.values()):
-            return lambda row: msgspec.convert(
-                {name: row[i] for i, name in indexed}, model, strict=False
-            )
-        return lambda row: model(**{name: row[i] for i, name in indexed})
 
     def to_model(self, row: Row[Any]) -> OutputT:
         """Build the model Struct from a row of this table."""
@@ -327,7 +305,7 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         to_item = self._row_to_model
         if query.include_total:
             # The window count rides along as an extra column: build items from the rest.
-            to_item = self._item_columns_converter(plan.columns)
+            to_item = row_converter(self.info, plan.columns)
         total = None
         if plan.needs_count(rows):
             total = int((await self._fetch(plan.count_template, plan.params))[0][0])
@@ -352,50 +330,22 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
             return []
         now = datetime.now(UTC)  # one instant for the whole batch, as one statement
         values = [create_values(self.info, item, now) for item in items]
-        statement, restore = self._batch_insert(values)
+        statement, restore = ordered_batches(
+            self.session_manager.dialect_name,
+            self.info,
+            values,
+            ordered=self._insert_many,
+            unordered=self._insert_batches,
+        )
         first = values[0].keys()
         if any(v.keys() != first for v in values):
             # Every row of one batched statement must name the same columns.
             every = set().union(*(v.keys() for v in values))
             for row in values:
                 for name in every - row.keys():
-                    row[name] = self._fill_value(name)
+                    row[name] = fill_value(self.info, name)
         rows = await self._write(statement, values, "create", self._event("created"))
         return [self._row_to_model(row) for row in restore(rows)]
-
-    def _batch_insert(
-        self, values: Sequence[Mapping[str, Any]]
-    ) -> tuple[sa.Executable, typing.Callable[[Sequence[Row[Any]]], Sequence[Row[Any]]]]:
-        """The batched INSERT for ``values`` and how to put its rows back in input order.
-
-        SQLite does not promise the order of RETURNING rows, so for ``sort_by_parameter_order``
-        SQLAlchemy falls back to one statement per row there. Instead, batches are sent
-        unordered and the rows are matched back by key: keys given by the caller are looked
-        up, and keys SQLite generates grow in VALUES order (each new rowid is the largest plus
-        one, and the transaction holds the write lock), so sorting by key restores the order.
-        """
-        if self.session_manager.dialect_name != "sqlite" or len(self.info.primary_key) != 1:
-            return self._insert_many, _as_is
-        pk = self.info.primary_key[0]
-        given = [row.get(pk) for row in values]
-        if all(key is not None for key in given):
-
-            def by_given_key(rows: Sequence[Row[Any]]) -> list[Row[Any]]:
-                found = {row._mapping[pk]: row for row in rows}
-                return [found[key] for key in given]
-
-            return self._insert_batches, by_given_key
-        if any(key is not None for key in given) or self.info.columns[pk].base_type is not int:
-            return self._insert_many, _as_is
-        return self._insert_batches, lambda rows: sorted(rows, key=lambda row: row._mapping[pk])
-
-    def _fill_value(self, name: str) -> Any:
-        column = self.info.columns[name]
-        if column.spec.default_factory is not None:
-            return column.spec.default_factory()
-        if column.spec.has_default:
-            return column.spec.default
-        return None
 
     async def update(self, obj_id: IdT, data: Any) -> OutputT | None:
         """Change only the fields present in ``data``; ``None`` when the row does not exist."""
@@ -458,14 +408,3 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
 
     async def on_transaction_committed(self, events: tuple[MutationEvent, ...]) -> None:
         """Post-commit hook; the plain repository has nothing to do (caches override it)."""
-
-
-def _as_is(rows: Sequence[Row[Any]]) -> Sequence[Row[Any]]:
-    return rows
-
-
-def _needs_convert(tp: Any) -> bool:
-    origin = typing.get_origin(tp)
-    if origin is not None:
-        return any(_needs_convert(arg) for arg in typing.get_args(tp))
-    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
