@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from collections.abc import Callable
 from typing import Any
 
 from loom.core.config import AppSection
