@@ -51,3 +51,19 @@ def test_the_check_catches_a_forbidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "bad.py"
     sample.write_text("from sqlalchemy import select\nimport redis.asyncio\n")
     assert _imported_roots(sample) & FORBIDDEN == {"sqlalchemy", "redis"}
+
+
+def test_optional_libraries_stay_in_their_package() -> None:
+    # aiocache only behind the cache's backends; omegaconf and yaml only in config loading.
+    homes = {"aiocache": CORE / "cache", "omegaconf": CORE / "config", "yaml": CORE / "config"}
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name
+            for name, home in homes.items()
+            if name in imported and not path.is_relative_to(home)
+        )
+        for path in _core_files()
+        if (imported := _imported_roots(path)) & homes.keys()
+        and any(not path.is_relative_to(homes[n]) for n in imported & homes.keys())
+    }
+    assert offenders == {}
