@@ -186,6 +186,8 @@ class OutboxSection(Section, frozen=True):
         max_attempts: Deliveries tried before a row is marked failed.
         backoff_base: Seconds of the first retry delay (doubled per attempt).
         backoff_max: Longest retry delay, in seconds.
+        lease: Seconds a relay's claim on a row lasts; after it (a relay that died) another
+            relay delivers the row again. Longer than the slowest hand-off.
     """
 
     enabled: bool = True
@@ -194,6 +196,7 @@ class OutboxSection(Section, frozen=True):
     max_attempts: PositiveInt = 10
     backoff_base: NonNegativeFloat = 1.0
     backoff_max: NonNegativeFloat = 300.0
+    lease: PositiveFloat = 60.0
 
 
 class TraceSection(Section, frozen=True):

@@ -72,6 +72,7 @@ class JobsExtension:
                 max_attempts=outbox_config.max_attempts,
                 backoff_base=outbox_config.backoff_base,
                 backoff_max=outbox_config.backoff_max,
+                lease=outbox_config.lease,
             ),
         )
         kernel.persistence.add_post_commit_hook(RelayWaker(relay))

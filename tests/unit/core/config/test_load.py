@@ -156,3 +156,8 @@ def test_celery_settings_pass_through_untouched(tmp_path: Path) -> None:
         "task_acks_late": True,
         "task_routes": {"app.*": {"queue": "fast"}},
     }
+
+
+def test_the_outbox_lease_is_configurable() -> None:
+    assert load_config(overrides={"outbox.lease": 5}).outbox.lease == 5.0
+    assert load_config(overrides={}).outbox.lease == 60.0
