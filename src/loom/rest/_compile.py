@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +81,7 @@ def compile_routes(
     *,
     default_limit: int = 50,
     max_limit: int = 1000,
+    rename: Callable[[str], str] | None = None,
 ) -> list[CompiledRoute]:
     """Compile every route of ``interfaces``.
 
@@ -89,6 +90,8 @@ def compile_routes(
         plan_of: ``plan_of(use_case) -> UseCasePlan`` (the kernel's ``plan``).
         default_limit: Page size of list routes when a request gives none.
         max_limit: Largest page size a request may ask for.
+        rename: How the query string spells field and parameter names
+            (:func:`loom.rest._casing.camel` for camelCase JSON); ``None`` keeps them.
 
     Returns:
         The routes, in declaration order.
@@ -106,7 +109,9 @@ def compile_routes(
                 "loom.rest.model.RestInterface"
             )
         for route in interface.routes:
-            item = _compile_one(interface, route, plan_of(route.use_case), default_limit, max_limit)
+            item = _compile_one(
+                interface, route, plan_of(route.use_case), default_limit, max_limit, rename
+            )
             key = (item.method, _shape(item.path))
             if key in seen:
                 raise ConfigError(
@@ -137,6 +142,7 @@ def _compile_one(
     plan: UseCasePlan,
     default_limit: int,
     max_limit: int,
+    rename: Callable[[str], str] | None = None,
 ) -> CompiledRoute:
     path = join_path(interface.prefix, route.path)
     where = f"{interface.__name__}: {route.method} {path} ({route.use_case.__name__})"
@@ -151,7 +157,11 @@ def _compile_one(
                 f"default and is not in the path; add {{{spec.name}}} to the path or give it a "
                 "default (it is then a query parameter)"
             )
-    query_params = {name: spec for name, spec in by_name.items() if name not in path_params}
+    query_params = {
+        name if rename is None else rename(name): spec
+        for name, spec in by_name.items()
+        if name not in path_params
+    }
     model = plan.model or interface.model
     info = model_info(model) if model is not None else None
     listing = None
@@ -168,8 +178,10 @@ def _compile_one(
             pagination=route.pagination_mode or interface.pagination_mode,
             default_limit=min(default_limit, max_limit),
             max_limit=max_limit,
+            aliases=None if rename is None else _aliases(where, info, rename),
         )
-        clash = sorted(set(query_params) & {*listing.filterable, "sort", "limit", "page"})
+        filters = listing.public(listing.filterable)
+        clash = sorted(set(query_params) & {*filters, "sort", "limit", "page"})
         if clash:
             raise ConfigError(
                 f"{where}: parameter(s) {', '.join(clash)} of the use case would clash with the "
@@ -209,6 +221,19 @@ def _fields(
             f"{info.name}; columns: {', '.join(info.columns)}"
         )
     return tuple(name for name in info.columns if name in set(chosen))
+
+
+def _aliases(where: str, info: ModelInfo, rename: Callable[[str], str]) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for name in info.columns:
+        public = rename(name)
+        if public in aliases:
+            raise ConfigError(
+                f"{where}: fields {aliases[public]!r} and {name!r} of {info.name} are both "
+                f"{public!r} in camelCase; rename one"
+            )
+        aliases[public] = name
+    return aliases
 
 
 def _status(route: RestRoute, plan: UseCasePlan) -> int:

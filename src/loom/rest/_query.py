@@ -9,6 +9,8 @@ The grammar of list routes:
 * ``limit`` (1 to the maximum), ``page`` (1 or more) or ``cursor``, ``pagination=offset|cursor``
   and ``total=true`` (count every matching row, offset pagination).
 
+With camelCase JSON (``rest.casing: camel``) fields and the use case's parameters are named in
+camelCase (``priceCents__gte=100``, ``sort=-priceCents``) and their snake_case names are unknown.
 Any other name must be a parameter of the use case (such as ``profile``). Every problem is a
 :class:`QueryError` (400) whose errors name the query parameter. Framework-neutral: imports
 msgspec, the standard library and ``loom.core`` only.
@@ -16,6 +18,7 @@ msgspec, the standard library and ``loom.core`` only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +64,9 @@ class ListQuery:
         pagination: Pagination when the request does not choose one.
         default_limit: Page size when the request gives none.
         max_limit: Largest page size; a larger ``limit`` is a 400, not clamped.
+        aliases: The names the query string uses, to field names (``{"priceCents":
+            "price_cents"}``), when they differ from the fields' own (camelCase JSON); then
+            only these names are read. ``None`` reads the field names as declared.
     """
 
     info: ModelInfo
@@ -69,6 +75,14 @@ class ListQuery:
     pagination: PaginationMode = PaginationMode.OFFSET
     default_limit: int = 50
     max_limit: int = 1000
+    aliases: Mapping[str, str] | None = None
+
+    def public(self, fields: Iterable[str]) -> tuple[str, ...]:
+        """``fields`` as the query string names them."""
+        if self.aliases is None:
+            return tuple(fields)
+        names = {field: name for name, field in self.aliases.items()}
+        return tuple(names.get(field, field) for field in fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +91,8 @@ class RouteQuery:
 
     Attributes:
         listing: List settings when the use case takes a ``QuerySpec``; else ``None``.
-        params: The use case's parameters read from the query string (those not in the path).
+        params: The use case's parameters read from the query string (those not in the path),
+            by the name the query string uses (the parameter's own, or its camelCase spelling).
     """
 
     listing: ListQuery | None
@@ -124,11 +139,11 @@ def parse_query(
     for name, value in items:
         spec = route.params.get(name)
         if spec is not None:
-            if name in params:
+            if spec.name in params:
                 reader.fail(name, f"query parameter {name!r} is given twice; give it once")
                 continue
             try:
-                params[name] = spec.convert(value)
+                params[spec.name] = spec.convert(value)
             except ValidationError as exc:
                 reader.fail(name, f"{name}={value!r}: {_messages(exc)}")
             continue
@@ -162,17 +177,24 @@ def _unknown(name: str, route: RouteQuery) -> str:
     accepted = ", ".join(route.accepted()) or "(none)"
     message = f"unknown query parameter {name!r}; accepted: {accepted}"
     if route.listing is not None:
-        fields = ", ".join(route.listing.filterable) or "(none)"
+        fields = ", ".join(route.listing.public(route.listing.filterable)) or "(none)"
         message += f"; filters: field=value or field__op=value on {fields}"
     return message
 
 
 def _filter(reader: _Reader, listing: ListQuery, name: str, raw: str) -> FilterSpec | None:
     info = listing.info
+    aliases = listing.aliases
+    names = info.columns if aliases is None else aliases
     field, op_name = name, FilterOp.EQ.value
-    if name not in info.columns and OPERATOR_SEPARATOR in name:
+    if name not in names and OPERATOR_SEPARATOR in name:
         field, op_name = name.rsplit(OPERATOR_SEPARATOR, 1)
-    if field not in info.columns or field not in listing.filterable:
+    if field not in names:
+        reader.fail(name, _unknown(name, reader.route))
+        return None
+    if aliases is not None:
+        field = aliases[field]
+    if field not in listing.filterable:
         reader.fail(name, _unknown(name, reader.route))
         return None
     try:
@@ -201,10 +223,20 @@ def _filter(reader: _Reader, listing: ListQuery, name: str, raw: str) -> FilterS
             FilterGroup(filters=(spec,)), info, filterable=listing.filterable
         )
     except QueryError as exc:
-        reader.fail(name, _messages(exc))
+        message = _messages(exc)
+        if aliases is not None:
+            message = _public_message(message, field, name.split(OPERATOR_SEPARATOR, 1)[0])
+        reader.fail(name, message)
         return None
     assert checked is not None  # one valid filter makes a non-empty group
     return checked.filters[0]
+
+
+def _public_message(text: str, field: str, public: str) -> str:
+    # The core names the field as declared; the client sent its camelCase spelling.
+    if field == public:
+        return text
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(field)}(?![A-Za-z0-9])", public, text)
 
 
 def _flag(raw: str) -> bool | None:
@@ -306,6 +338,7 @@ def _sort(reader: _Reader, listing: ListQuery, raw: str | None) -> tuple[SortSpe
     if raw is None:
         return ()
     keys: list[SortSpec] = []
+    aliases = listing.aliases
     for part in raw.split(","):
         key = part.strip()
         direction = SortDirection.ASC
@@ -313,13 +346,14 @@ def _sort(reader: _Reader, listing: ListQuery, raw: str | None) -> tuple[SortSpe
             key, direction = key[1:], SortDirection.DESC
         elif key.startswith("+"):
             key = key[1:]
-        if key not in listing.sortable:
-            allowed = ", ".join(listing.sortable) or "(none)"
+        field = key if aliases is None else aliases.get(key, "")
+        if field not in listing.sortable:
+            allowed = ", ".join(listing.public(listing.sortable)) or "(none)"
             reader.fail(
                 "sort",
                 f"unknown sort field {key!r} on {listing.info.name}; sortable fields: "
                 f"{allowed} (prefix - for descending)",
             )
             continue
-        keys.append(SortSpec(field=key, direction=direction))
+        keys.append(SortSpec(field=field, direction=direction))
     return tuple(keys)

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 
 from loom.core.bootstrap import Components, Kernel
 from loom.core.config import load_config
-from loom.core.errors import ConfigError
 from loom.rest._health import CheckResult
 from loom.rest.fastapi import LoomState, create_app_from_kernel
 from tests.conftest import Database
@@ -233,9 +232,3 @@ async def test_an_unavailable_server_is_503(db: Database) -> None:
         response = await client.get("/guarded/down", headers=TOKEN)
         body = assert_problem(response, 503, "unavailable")
         assert body["detail"] == "the search server does not answer; retry later"
-
-
-async def test_camel_casing_is_refused_until_it_is_supported(serve: AppFactory) -> None:
-    with pytest.raises(ConfigError, match=r"rest.casing: 'camel' is not supported yet"):
-        async with serve(**{"rest.casing": "camel"}):
-            pass

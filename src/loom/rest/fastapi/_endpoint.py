@@ -24,6 +24,7 @@ from loom.rest._body import (
     field_errors,
     too_large,
 )
+from loom.rest._casing import CamelCase
 from loom.rest._compile import CompiledRoute
 from loom.rest._errors import MalformedBodyError
 from loom.rest._query import parse_query
@@ -33,13 +34,17 @@ from loom.rest.fastapi._responses import error_response, result_response
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def make_endpoint(route: CompiledRoute, kernel: Kernel, *, body_limit: int) -> Endpoint:
+def make_endpoint(
+    route: CompiledRoute, kernel: Kernel, *, body_limit: int, casing: CamelCase | None = None
+) -> Endpoint:
     """The endpoint function of ``route``.
 
     Args:
         route: The compiled route.
         kernel: Runs the use case.
         body_limit: Largest accepted body, in bytes.
+        casing: The camelCase variants when JSON field names are camelCase; ``None`` reads
+            and writes the declared names.
 
     Returns:
         An ``async def endpoint(request: Request) -> Response``.
@@ -51,6 +56,8 @@ def make_endpoint(route: CompiledRoute, kernel: Kernel, *, body_limit: int) -> E
     explicit = route.route.status_code is not None
     template = route.path
     read_only = _read_only_fields(route)
+    if casing is not None:
+        return _camel_endpoint(route, kernel, body_limit, casing, read_only)
 
     async def endpoint(request: Request) -> Response:
         request.scope[ROUTE_KEY] = template
@@ -67,6 +74,52 @@ def make_endpoint(route: CompiledRoute, kernel: Kernel, *, body_limit: int) -> E
         except LoomError as exc:
             return error_response(exc, request)
         return result_response(result, status, request, explicit=explicit)
+
+    endpoint.__name__ = route.operation_id
+    endpoint.__doc__ = route.route.description or use_case.__doc__
+    return endpoint
+
+
+def _camel_endpoint(
+    route: CompiledRoute,
+    kernel: Kernel,
+    body_limit: int,
+    casing: CamelCase,
+    declared_read_only: frozenset[str],
+) -> Endpoint:
+    # A separate function, so the default (snake_case) endpoint does not test for casing.
+    use_case = route.plan.use_case
+    command_type = route.plan.command_type
+    body_type = casing.variant(command_type) if command_type is not None else None
+    decode = casing.decoder(command_type) if command_type is not None else None
+    encode = casing.encoder(getattr(use_case, "result_type", None))
+    query_spec = route.query
+    status = route.status_code
+    explicit = route.route.status_code is not None
+    template = route.path
+    read_only = frozenset(casing.name(name) for name in declared_read_only)
+    path_params = frozenset(route.path_params)
+
+    async def endpoint(request: Request) -> Response:
+        request.scope[ROUTE_KEY] = template
+        try:
+            query, params = parse_query(request.query_params.multi_items(), query_spec)
+            params.update(request.path_params)
+            payload = command = None
+            if decode is not None:
+                payload = await _read_body(request, body_limit)
+                try:
+                    command = decode(payload)
+                except ValidationError as exc:
+                    raise _every_field(exc, body_type, payload, read_only) from exc.__cause__
+            try:
+                result = await kernel.execute(use_case, params, command, query=query)
+            except ValidationError as exc:
+                # Rules and repositories name the declared (snake_case) fields.
+                raise casing.error(exc, keep=path_params) from exc.__cause__
+        except LoomError as exc:
+            return error_response(exc, request)
+        return result_response(result, status, request, explicit=explicit, encode=encode)
 
     endpoint.__name__ = route.operation_id
     endpoint.__doc__ = route.route.description or use_case.__doc__

@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 
 from loom.core.query import FilterOp, PaginationMode
 from loom.core.query._fieldtypes import OPERATORS, kind_of, scalar_type
+from loom.rest._casing import CamelCase
 from loom.rest._compile import CompiledRoute
 from loom.rest._problem import PROBLEM_MEDIA_TYPE, Problem
 from loom.rest._query import ListQuery
@@ -89,16 +90,24 @@ def _resolve(value: Any, schemas: list[dict[str, Any]]) -> Any:
     return value
 
 
-def operation_extra(route: CompiledRoute, schemas: Schemas) -> dict[str, Any]:
-    """The OpenAPI fields of one operation (with placeholders until :func:`install_openapi`)."""
+def operation_extra(
+    route: CompiledRoute, schemas: Schemas, casing: CamelCase | None = None
+) -> dict[str, Any]:
+    """The OpenAPI fields of one operation (with placeholders until :func:`install_openapi`).
+
+    With ``casing``, bodies and results are documented by their camelCase variants.
+    """
+    shown: Callable[[Any], Any] = casing.variant if casing is not None else _same
     extra: dict[str, Any] = {"parameters": _parameters(route, schemas)}
     if route.plan.command_type is not None:
-        extra["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": schemas.ref(route.plan.command_type)}},
-        }
-    extra["responses"] = _responses(route, schemas)
+        body = schemas.ref(shown(route.plan.command_type))
+        extra["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    extra["responses"] = _responses(route, schemas, shown)
     return extra
+
+
+def _same(tp: Any) -> Any:
+    return tp
 
 
 def _parameters(route: CompiledRoute, schemas: Schemas) -> list[dict[str, Any]]:
@@ -127,8 +136,8 @@ def _parameters(route: CompiledRoute, schemas: Schemas) -> list[dict[str, Any]]:
 def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any]]:
     info = listing.info
     params: list[dict[str, Any]] = []
-    for name in listing.filterable:
-        tp = scalar_type(info.columns[name])
+    for field, name in zip(listing.filterable, listing.public(listing.filterable), strict=True):
+        tp = scalar_type(info.columns[field])
         ops = [op for op in FilterOp if op in OPERATORS[kind_of(tp)]]
         forms = ", ".join(
             f"{name}__{op.value}" + (f" ({_OP_HINTS[op]})" if op in _OP_HINTS else "") for op in ops
@@ -142,7 +151,7 @@ def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any
                 "schema": schemas.ref(tp),
             }
         )
-    keys = [key for name in listing.sortable for key in (name, f"-{name}")]
+    keys = [key for name in listing.public(listing.sortable) for key in (name, f"-{name}")]
     params.extend(
         [
             {
@@ -202,13 +211,15 @@ def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any
     return params
 
 
-def _responses(route: CompiledRoute, schemas: Schemas) -> dict[str, Any]:
+def _responses(
+    route: CompiledRoute, schemas: Schemas, shown: Callable[[Any], Any]
+) -> dict[str, Any]:
     problem = {"content": {PROBLEM_MEDIA_TYPE: {"schema": schemas.ref(Problem)}}}
     status = route.status_code
     success: dict[str, Any] = {"description": "Success"}
     if status != 204:
         result = getattr(route.plan.use_case, "result_type", None)
-        success["content"] = {"application/json": {"schema": schemas.ref(result)}}
+        success["content"] = {"application/json": {"schema": schemas.ref(shown(result))}}
     if status == 201:
         success["headers"] = {
             "Location": {"description": "URL of the created resource", "schema": {"type": "string"}}

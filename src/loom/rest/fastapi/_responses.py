@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -64,7 +64,14 @@ def crash_problem() -> Problem:
     )
 
 
-def result_response(result: Any, status: int, request: Request, *, explicit: bool) -> Response:
+def result_response(
+    result: Any,
+    status: int,
+    request: Request,
+    *,
+    explicit: bool,
+    encode: Callable[[Any], bytes] = msgspec.json.encode,
+) -> Response:
     """The response of a use case's result.
 
     ``None`` is an empty answer (204 unless the route set a status); anything else is JSON. A
@@ -75,10 +82,11 @@ def result_response(result: Any, status: int, request: Request, *, explicit: boo
         status: The route's status.
         request: The request (for ``Location``).
         explicit: Whether the route declared its status.
+        encode: Writes the result as JSON (the route's camelCase encoder, or msgspec's).
     """
     if result is None and (status == 204 or not explicit):
         return Response(status_code=204)
-    response = Response(content=msgspec.json.encode(result), status_code=status, media_type=JSON)
+    response = Response(content=encode(result), status_code=status, media_type=JSON)
     if status == 201:
         key = _key_of(result)
         if key is not None:

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from loom.core.bootstrap import Kernel, create_kernel
-from loom.core.errors import ConfigError
+from loom.rest._casing import CamelCase
 from loom.rest._compile import CompiledRoute, compile_routes
 from loom.rest._health import Readiness, status_hook
 from loom.rest._metrics import MetricsRegistry
@@ -60,22 +60,22 @@ def create_app_from_kernel(kernel: Kernel) -> FastAPI:
     Returns:
         The application (``app.state.loom`` holds the kernel, metrics and readiness checks).
 
+    With ``rest.casing: camel`` every JSON body read and written, list filters and sort keys
+    and the OpenAPI document use camelCase field names; use cases still see the declared ones.
+
     Raises:
         ConfigError: An interface route that cannot work, naming the route and the fix.
     """
     config = kernel.config
     rest = config.rest
-    if rest.casing != "snake":
-        raise ConfigError(
-            f"rest.casing: {rest.casing!r} is not supported yet; JSON field names are the "
-            "models' own (snake_case) names. Remove the key or set it to snake."
-        )
+    casing = CamelCase() if rest.casing == "camel" else None
     components = kernel.discover()
     routes = compile_routes(
         components.interfaces,
         kernel.plan,
         default_limit=rest.default_limit,
         max_limit=rest.max_limit,
+        rename=casing.name if casing is not None else None,
     )
     metrics = _metrics_of(kernel)
     state = LoomState(kernel=kernel, metrics=metrics, readiness=_readiness(kernel), routes=routes)
@@ -89,7 +89,7 @@ def create_app_from_kernel(kernel: Kernel) -> FastAPI:
     app.state.loom = state
     install_handlers(app)
     install_ops(app, state)
-    _install_routes(app, state, routes)
+    _install_routes(app, state, routes, casing)
     http_metrics = HttpMetrics.on(metrics) if config.metrics.enabled else None
     header = config.trace.header if config.trace.enabled else None
     app.add_middleware(RequestContextMiddleware, header=header, metrics=http_metrics)
@@ -169,7 +169,9 @@ def _readiness(kernel: Kernel) -> Readiness:
     return readiness
 
 
-def _install_routes(app: FastAPI, state: LoomState, routes: list[CompiledRoute]) -> None:
+def _install_routes(
+    app: FastAPI, state: LoomState, routes: list[CompiledRoute], casing: CamelCase | None
+) -> None:
     kernel = state.kernel
     body_limit = kernel.config.rest.body_limit
     schemas = Schemas()
@@ -177,8 +179,8 @@ def _install_routes(app: FastAPI, state: LoomState, routes: list[CompiledRoute])
     for route in routes:
         # Compiled now, so that models used only through interfaces are known at start.
         kernel.plans.setdefault(route.plan.use_case, route.plan)
-        endpoint = make_endpoint(route, kernel, body_limit=body_limit)
-        extra = operation_extra(route, schemas)
+        endpoint = make_endpoint(route, kernel, body_limit=body_limit, casing=casing)
+        extra = operation_extra(route, schemas, casing)
         extras.append(extra)
         declared = route.route
         common: dict[str, Any] = {
