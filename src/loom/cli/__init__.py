@@ -1,8 +1,8 @@
 """The ``loom`` command: serve the API, run workers and relays, check an application.
 
-``loom serve CONFIG``, ``loom worker CONFIG``, ``loom relay CONFIG`` and ``loom check CONFIG``;
-:func:`main` is the console-script entry point. Needs the ``cli`` extra (typer); ``serve``
-also the ``rest`` extra, ``worker`` the ``celery`` extra.
+``loom serve CONFIG``, ``loom worker CONFIG``, ``loom relay CONFIG``, ``loom check CONFIG`` and
+``loom outbox status|requeue CONFIG``; :func:`main` is the console-script entry point. Needs
+the ``cli`` extra (typer); ``serve`` also the ``rest`` extra, ``worker`` the ``celery`` extra.
 """
 
 try:

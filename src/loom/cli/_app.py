@@ -1,4 +1,4 @@
-"""The typer application behind the ``loom`` command."""
+"""The typer application behind the ``loom`` command (and its ``outbox`` group)."""
 
 from __future__ import annotations
 
@@ -112,6 +112,51 @@ def check(config: ConfigArg) -> None:
         typer.echo(f"  {kind}: {count}")
     for note in report.notes:
         typer.echo(f"  {note}")
+
+
+outbox_app = typer.Typer(
+    name="outbox",
+    help="Inspect the outbox and requeue dead letters.",
+    no_args_is_help=True,
+)
+app.add_typer(outbox_app)
+
+
+@outbox_app.command("status")
+def outbox_status(config: ConfigArg) -> None:
+    """Count the outbox messages of CONFIG that are pending, sent and dead."""
+    from loom.cli._outbox import status
+
+    try:
+        counts = asyncio.run(status(config))
+    except LoomError as exc:
+        raise _fail(f"{config}: {exc}") from exc
+    for name, count in counts.items():
+        typer.echo(f"{name}: {count}")
+
+
+@outbox_app.command("requeue")
+def outbox_requeue(
+    config: ConfigArg,
+    all_: Annotated[bool, typer.Option("--all", help="Requeue every dead letter.")] = False,
+    ids: Annotated[
+        list[str] | None, typer.Option("--id", help="A dead letter's message id (repeat).")
+    ] = None,
+) -> None:
+    """Put dead letters of CONFIG back to pending: attempts reset, due now, last error kept."""
+    from loom.cli._outbox import requeue
+
+    if all_ == bool(ids):
+        raise _fail("say which dead letters to requeue: --all, or --id ID (repeatable)")
+    try:
+        count = asyncio.run(requeue(config, None if all_ else ids))
+    except LoomError as exc:
+        raise _fail(f"{config}: {exc}") from exc
+    typer.echo(f"requeued {count} dead message(s)")
+    if ids and count < len(set(ids)):
+        typer.echo(
+            f"{len(set(ids)) - count} id(s) were not dead letters (unknown, pending or sent)"
+        )
 
 
 def main() -> None:

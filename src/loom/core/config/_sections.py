@@ -188,6 +188,8 @@ class OutboxSection(Section, frozen=True):
         backoff_max: Longest retry delay, in seconds.
         lease: Seconds a relay's claim on a row lasts; after it (a relay that died) another
             relay delivers the row again. Longer than the slowest hand-off.
+        retention: Seconds a sent row is kept before the relay deletes it (``0``: kept
+            forever). Dead letters are never deleted automatically.
     """
 
     enabled: bool = True
@@ -197,6 +199,7 @@ class OutboxSection(Section, frozen=True):
     backoff_base: NonNegativeFloat = 1.0
     backoff_max: NonNegativeFloat = 300.0
     lease: PositiveFloat = 60.0
+    retention: NonNegativeFloat = 604800.0
 
 
 class TraceSection(Section, frozen=True):

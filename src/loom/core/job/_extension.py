@@ -73,6 +73,7 @@ class JobsExtension:
                 backoff_base=outbox_config.backoff_base,
                 backoff_max=outbox_config.backoff_max,
                 lease=outbox_config.lease,
+                retention=outbox_config.retention,
             ),
         )
         kernel.persistence.add_post_commit_hook(RelayWaker(relay))

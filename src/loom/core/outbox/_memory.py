@@ -7,6 +7,7 @@ before-commit callback, as :class:`~loom.core.outbox.Outbox` does.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,8 @@ class MemoryOutboxStore:
 
     def __init__(self) -> None:
         self._rows: dict[str, _Row] = {}
+        # Not len(self._rows): purged rows would hand their numbers out again.
+        self._seq = itertools.count()
 
     async def add(self, messages: Sequence[OutboxMessage]) -> None:
         """Keep ``messages``; ids already stored are skipped."""
@@ -41,7 +44,7 @@ class MemoryOutboxStore:
         for message in messages:
             if message.id not in self._rows:
                 self._rows[message.id] = _Row(
-                    seq=len(self._rows),
+                    seq=next(self._seq),
                     message=message,
                     status="pending",
                     attempts=0,
@@ -115,3 +118,31 @@ class MemoryOutboxStore:
             next_attempt_at=row.next_attempt_at,
             sent_at=row.sent_at,
         )
+
+    async def status_counts(self) -> dict[str, int]:
+        """Messages per status."""
+        counts = dict.fromkeys(("pending", "sent", "dead"), 0)
+        for row in self._rows.values():
+            counts[row.status] += 1
+        return counts
+
+    async def purge_sent(self, before: datetime, limit: int) -> int:
+        """Forget up to ``limit`` messages sent before ``before``, oldest first."""
+        old = [
+            message_id
+            for message_id, row in sorted(self._rows.items(), key=lambda item: item[1].seq)
+            if row.status == "sent" and row.sent_at is not None and row.sent_at < before
+        ][:limit]
+        for message_id in old:
+            del self._rows[message_id]
+        return len(old)
+
+    async def requeue_dead(self, message_ids: Sequence[str] | None, now: datetime) -> int:
+        """Put dead letters back to pending (see the protocol)."""
+        wanted = None if message_ids is None else set(message_ids)
+        requeued = 0
+        for message_id, row in self._rows.items():
+            if row.status == "dead" and (wanted is None or message_id in wanted):
+                row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+                requeued += 1
+        return requeued

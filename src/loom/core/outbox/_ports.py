@@ -75,3 +75,27 @@ class OutboxStore(Protocol):
     async def get(self, message_id: str) -> OutboxRecord | None:
         """What the store knows of one message."""
         ...
+
+    async def status_counts(self) -> dict[str, int]:
+        """Messages per status: always the keys ``pending``, ``sent`` and ``dead``."""
+        ...
+
+    async def purge_sent(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` sent messages delivered before ``before``, oldest first.
+
+        Pending messages and dead letters are never deleted. Returns how many were.
+        """
+        ...
+
+    async def requeue_dead(self, message_ids: Sequence[str] | None, now: datetime) -> int:
+        """Put dead letters back to pending, due at ``now`` with no failed attempt counted.
+
+        Args:
+            message_ids: The dead letters to requeue; ``None`` requeues every one. Ids that are
+                unknown or not dead are ignored.
+            now: Their new ``next_attempt_at``.
+
+        ``last_error`` is kept until the next failure replaces it. Returns how many were
+        requeued.
+        """
+        ...

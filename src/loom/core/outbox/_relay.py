@@ -40,6 +40,8 @@ class RelaySettings:
         backoff_base: Delay before the first retry, in seconds; doubled per failure.
         backoff_max: Longest retry delay, in seconds.
         lease: Seconds a claim lasts; after it another relay may deliver the message again.
+        retention: Seconds a sent message is kept before the relay deletes it (``0``: kept
+            forever). Dead letters are never deleted.
     """
 
     batch_size: int = 100
@@ -48,6 +50,7 @@ class RelaySettings:
     backoff_base: float = 1.0
     backoff_max: float = 300.0
     lease: float = 60.0
+    retention: float = 604800.0
 
 
 def backoff_delay(
@@ -98,6 +101,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._next_due: datetime | None = None
+        self._next_purge: datetime | None = None
 
     # -- one round ---------------------------------------------------------------------------
 
@@ -120,7 +124,36 @@ class OutboxRelay:
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
+        await self._purge_when_due(now)
         return len(batch)
+
+    async def _purge_when_due(self, now: datetime) -> None:
+        # At most once per poll interval, even while a backlog keeps rounds back to back; not in
+        # the first round, which runs while the application starts its own work (on in-memory
+        # SQLite both share one connection).
+        if self.settings.retention <= 0:
+            return
+        first = self._next_purge is None
+        if self._next_purge is not None and now < self._next_purge:
+            return
+        self._next_purge = now + timedelta(seconds=self.settings.poll_interval)
+        if not first:
+            await self.purge(now)
+
+    async def purge(self, now: datetime | None = None) -> int:
+        """Delete up to ``batch_size`` messages sent more than ``retention`` seconds ago.
+
+        :meth:`run_once` calls it at most once per ``poll_interval`` (from its second round on);
+        a backlog of old rows thus goes away a batch at a time, never in one long statement.
+        Dead letters stay. Returns how many were deleted (``0`` when ``retention`` is ``0``).
+        """
+        if self.settings.retention <= 0:
+            return 0
+        before = (now or self.clock()) - timedelta(seconds=self.settings.retention)
+        purged = await self.store.purge_sent(before, self.settings.batch_size)
+        if purged:
+            logger.debug("outbox relay purged %d sent message(s) older than %s", purged, before)
+        return purged
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:

@@ -122,3 +122,66 @@ async def test_drain_times_out_naming_what_is_left() -> None:
 def test_exports_are_sorted_and_present() -> None:
     assert outbox_pkg.__all__ == sorted(outbox_pkg.__all__)
     assert all(hasattr(outbox_pkg, name) for name in outbox_pkg.__all__)
+
+
+async def test_the_relay_purges_old_sent_messages_a_batch_per_poll_interval() -> None:
+    store, sink, clock = MemoryOutboxStore(), Sink(), Clock()
+    settings = RelaySettings(batch_size=2, poll_interval=5, retention=100, max_attempts=1)
+    relay = OutboxRelay(store, sink, settings, clock=clock)
+    await store.add([msg("old1"), msg("old2"), msg("old3")])
+    assert await relay.run_once() == 2
+    assert await relay.run_once() == 1
+    clock.now += timedelta(seconds=50)
+    await store.add([msg("young")])
+    assert await relay.run_once() == 1
+    sink.failures = 1
+    await store.add([msg("dead")])
+    assert await relay.run_once() == 1
+    assert (await store.status_counts()) == {"pending": 0, "sent": 4, "dead": 1}
+
+    clock.now += timedelta(seconds=60)  # old* were sent 110s ago, young 60s ago
+    assert await relay.run_once() == 0
+    assert (await store.status_counts())["sent"] == 2  # one batch of two
+    assert await relay.run_once() == 0
+    assert (await store.status_counts())["sent"] == 2  # not again within the poll interval
+    clock.now += timedelta(seconds=5)
+    assert await relay.run_once() == 0
+    assert [await store.get(i) is None for i in ("old1", "old2", "old3")] == [True] * 3
+    assert await store.status_counts() == {"pending": 0, "sent": 1, "dead": 1}
+    clock.now += timedelta(days=365)
+    assert await relay.purge() == 1
+    dead = await store.get("dead")
+    assert dead is not None
+    assert dead.status == "dead"
+
+
+async def test_retention_zero_keeps_sent_messages_forever() -> None:
+    store, clock = MemoryOutboxStore(), Clock()
+    relay = OutboxRelay(store, Sink(), RelaySettings(retention=0), clock=clock)
+    await store.add([msg("a")])
+    assert await relay.run_once() == 1
+    clock.now += timedelta(days=3650)
+    assert await relay.run_once() == 0
+    assert await relay.purge() == 0
+    assert await store.status_counts() == {"pending": 0, "sent": 1, "dead": 0}
+
+
+async def test_a_requeued_dead_letter_is_delivered_again() -> None:
+    store, sink, clock = MemoryOutboxStore(), Sink(failures=2), Clock()
+    relay = OutboxRelay(store, sink, RelaySettings(max_attempts=1), clock=clock)
+    await store.add([msg("a"), msg("b"), msg("c")])
+    assert await relay.run_once() == 3
+    assert sink.ids == ["c"]
+    assert await store.requeue_dead(["a", "c", "unknown"], clock.now) == 1
+    requeued = await store.get("a")
+    assert requeued is not None
+    assert (requeued.status, requeued.attempts, requeued.last_error) == (
+        "pending",
+        0,
+        "ConnectionError: down",
+    )
+    assert await relay.run_once() == 1
+    assert await store.requeue_dead(None, clock.now) == 1
+    await relay.drain(timeout=5)
+    assert sink.ids == ["c", "a", "b"]
+    assert await store.status_counts() == {"pending": 0, "sent": 3, "dead": 0}

@@ -197,6 +197,49 @@ class SQLAlchemyOutboxStore:
             sent_at=_aware(row.sent_at),
         )
 
+    async def status_counts(self) -> dict[str, int]:
+        """Messages per status."""
+        t = self.table
+        statement = sa.select(t.c.status, sa.func.count()).group_by(t.c.status)
+        async with self.manager.engine.connect() as conn:
+            rows = (await conn.execute(statement)).all()
+        counts = dict.fromkeys((PENDING, SENT, DEAD), 0)
+        counts.update({status: int(count) for status, count in rows})
+        return counts
+
+    async def purge_sent(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` messages sent before ``before``, oldest first."""
+        t = self.table
+        old = (
+            sa.select(t.c.seq)
+            .where(t.c.status == SENT, t.c.sent_at < before)
+            .order_by(t.c.seq)
+            .limit(limit)
+        )
+        if self._postgres:
+            # Relays purging at the same time split the rows instead of waiting on each other.
+            old = old.with_for_update(skip_locked=True)
+        statement = sa.delete(t).where(t.c.seq.in_(old.scalar_subquery()))
+        async with self.manager.engine.begin() as conn:
+            result = await conn.execute(statement)
+        return int(result.rowcount)
+
+    async def requeue_dead(self, message_ids: Sequence[str] | None, now: datetime) -> int:
+        """Put dead letters back to pending (see the protocol)."""
+        t = self.table
+        statement = (
+            sa.update(t)
+            .where(t.c.status == DEAD)
+            .values(status=PENDING, attempts=0, next_attempt_at=now)
+        )
+        if message_ids is not None:
+            if not message_ids:
+                return 0
+            statement = statement.where(t.c.message_id.in_(list(message_ids)))
+        async with self.manager.engine.begin() as conn:
+            result = await conn.execute(statement)
+        return int(result.rowcount)
+
 
 class SQLAlchemyJobLedger:
     """The :class:`~loom.core.job.JobLedger` of one session manager."""
