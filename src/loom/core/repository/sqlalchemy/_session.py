@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,7 +31,8 @@ class SessionManager:
         url: SQLAlchemy database URL (``postgresql+asyncpg://...``, ``sqlite+aiosqlite:///...``).
         echo: Log every statement.
         pool_pre_ping: Test connections before handing them out.
-        pool_size: Connections kept open (dropped for in-memory SQLite).
+        pool_size: Connections kept open (in-memory SQLite always uses its one connection,
+            one transaction at a time).
         max_overflow: Connections opened beyond ``pool_size`` under load.
         pool_timeout: Seconds to wait for a free connection.
         pool_recycle: Reopen connections older than this many seconds.
@@ -73,6 +75,17 @@ class SessionManager:
             if parsed.database in (None, "", ":memory:") or "mode=memory" in str(url):
                 for key in _SQLITE_POOL_ARGS:
                     options.pop(key, None)
+                if "poolclass" not in engine_kwargs:
+                    # An in-memory database lives in one connection. A queue pool of exactly
+                    # that connection hands it to one transaction at a time (SQLAlchemy's
+                    # default StaticPool would let two tasks interleave on it).
+                    options.update(
+                        poolclass=AsyncAdaptedQueuePool,
+                        pool_size=1,
+                        max_overflow=0,
+                        pool_recycle=-1,
+                        pool_timeout=pool_timeout or 30,
+                    )
         options = {k: v for k, v in options.items() if v is not None}
         if connect_args:
             options["connect_args"] = dict(connect_args)
