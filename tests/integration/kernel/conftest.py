@@ -29,8 +29,10 @@ def config_file(request: pytest.FixtureRequest) -> Path:
     return STORE / str(request.param)
 
 
-def cache_overrides(mode: str, redis_url: str | None = None) -> dict[str, Any]:
-    """Config overrides for no cache, the in-process cache, or Redis."""
+def cache_overrides(
+    mode: str, redis_url: str | None = None, namespace: str = "loom-test"
+) -> dict[str, Any]:
+    """Config overrides for no cache, the in-process cache, or Redis (keys under ``namespace``)."""
     if mode == "none":
         return {}
     if mode == "memory":
@@ -43,7 +45,6 @@ def cache_overrides(mode: str, redis_url: str | None = None) -> dict[str, Any]:
         }
     else:
         assert redis_url is not None
-        namespace = f"loom-test-{uuid.uuid4().hex[:8]}"
         backends = {
             "cache": {
                 "cache": "aiocache.RedisCache",
@@ -80,6 +81,24 @@ def cache_mode(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def kernel(db: Database, config_file: Path, cache_mode: str) -> AsyncIterator[Kernel]:
     """A started store kernel."""
-    overrides = {**database_overrides(db), **cache_overrides(cache_mode, REDIS_URL)}
-    async with create_kernel(config_file, overrides=overrides) as started:
-        yield started
+    namespace = f"loom-test-{uuid.uuid4().hex[:8]}"
+    overrides = {**database_overrides(db), **cache_overrides(cache_mode, REDIS_URL, namespace)}
+    try:
+        async with create_kernel(config_file, overrides=overrides) as started:
+            yield started
+    finally:
+        if cache_mode == "redis":
+            await _delete_keys(namespace)
+
+
+async def _delete_keys(namespace: str) -> None:
+    """Leave the shared Redis as the test found it (never FLUSHALL)."""
+    import redis.asyncio
+
+    client = redis.asyncio.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{namespace}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
