@@ -191,9 +191,14 @@ class _NewTransaction:
                 options["isolation_level"] = self._isolation
             if self._read_only:
                 if manager.dialect_name == "postgresql":
+                    # The server refuses writes itself (BEGIN READ ONLY).
                     options["postgresql_readonly"] = True
-                # Only read-only transactions pay for statement inspection.
-                event.listen(connection.sync_connection, "before_cursor_execute", _refuse_writes)
+                else:
+                    # SQLite has no read-only transactions: inspect this connection's
+                    # statements (a listener on the engine would tax every statement).
+                    event.listen(
+                        connection.sync_connection, "before_cursor_execute", _refuse_writes
+                    )
             if options:
                 await connection.execution_options(**options)
             await connection.begin()
