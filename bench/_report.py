@@ -28,12 +28,29 @@ def peak_rss_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def _rate(value: float) -> str:
+def align(rows: Sequence[Sequence[str]], left: int = 2) -> list[str]:
+    """Rows as aligned text: the first ``left`` columns to the left, the rest to the right,
+    a rule under the header row."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [
+            cell.ljust(width) if column < left else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return lines
+
+
+def rate(value: float) -> str:
+    """Operations per second as text (one decimal below 100)."""
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
 def _range(spread: Spread) -> str:
-    return f"{_rate(spread.low)}-{_rate(spread.high)}"
+    return f"{rate(spread.low)}-{rate(spread.high)}"
 
 
 _HEADERS = (
@@ -65,25 +82,16 @@ def format_table(reports: Sequence[BackendReport]) -> str:
                     report.backend,
                     o.name,
                     str(o.ops),
-                    _rate(loom.median),
+                    rate(loom.median),
                     _range(loom),
-                    _rate(base.median),
+                    rate(base.median),
                     _range(base),
                     f"{o.ratio:.3f}",
                     f"{paired.low:.3f}-{paired.high:.3f}",
                     "PASS" if o.passed else "FAIL",
                 )
             )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADERS))]
-    lines = []
-    for index, row in enumerate(rows):
-        cells = [
-            cell.ljust(width) if column < 2 else cell.rjust(width)
-            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines = align(rows)
     rounds = ", ".join(f"{r.backend}: {r.rounds} rounds" for r in reports)
     lines.append("")
     lines.append(f"medians of interleaved rounds ({rounds}); ratio = loom / baseline")

@@ -48,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench._backends import Backend, category, open_backend
 from bench._harness import Spread
 from bench._models import Product
-from bench._report import peak_rss_mib
+from bench._report import align, peak_rss_mib, rate
 from loom.core.cache import (
     CacheConfig,
     CachedRepository,
@@ -523,24 +523,6 @@ def ratios(samples: Sequence[Samples]) -> list[Ratio]:
     return found
 
 
-def _rate(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def _table(rows: list[tuple[str, ...]], left: int) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for index, row in enumerate(rows):
-        cells = [
-            cell.ljust(w) if column < left else cell.rjust(w)
-            for column, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return lines
-
-
 def format_report(samples: Sequence[Samples], rounds: int) -> str:
     """Two tables (ops/s per contestant; ratios and targets), then the run's conditions."""
     rows: list[tuple[str, ...]] = [("contestant", "what", "ops/run", "ops/s", "min-max", "q1-q3")]
@@ -551,12 +533,12 @@ def format_report(samples: Sequence[Samples], rounds: int) -> str:
                 s.contestant.name,
                 s.contestant.what,
                 str(s.ops),
-                _rate(spread.median),
-                f"{_rate(spread.low)}-{_rate(spread.high)}",
-                f"{_rate(spread.q1)}-{_rate(spread.q3)}",
+                rate(spread.median),
+                f"{rate(spread.low)}-{rate(spread.high)}",
+                f"{rate(spread.q1)}-{rate(spread.q3)}",
             )
         )
-    lines = _table(rows, 2)
+    lines = align(rows, 2)
     lines.append("")
     compared: list[tuple[str, ...]] = [("comparison", "ratio", "round ratios", "target", "result")]
     for r in ratios(samples):
@@ -570,7 +552,7 @@ def format_report(samples: Sequence[Samples], rounds: int) -> str:
                 {None: "-", True: "PASS", False: "FAIL"}[r.passed],
             )
         )
-    lines += _table(compared, 1)
+    lines += align(compared, 1)
     lines.append("")
     parser = "hiredis" if HIREDIS_AVAILABLE else "pure-Python parser"
     lines.append(

@@ -37,7 +37,7 @@ from sqlalchemy.pool import NullPool
 from bench._backends import _location, _seed
 from bench._harness import SIDES, Outcome, Scenario, Side, Spread, run_interleaved
 from bench._models import baseline_table
-from bench._report import peak_rss_mib
+from bench._report import align, peak_rss_mib
 
 NAMES = ("http_get", "http_list", "http_create")
 TARGET = 0.9
@@ -414,16 +414,7 @@ def format_table(reports: Sequence[HttpReport]) -> str:
                     "PASS" if result.passed else "FAIL",
                 )
             )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_HEADERS))]
-    lines = []
-    for index, row in enumerate(rows):
-        cells = [
-            cell.ljust(width) if column < 2 else cell.rjust(width)
-            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines = align(rows)
     rounds = ", ".join(f"{r.backend}: {r.rounds} rounds" for r in reports)
     lines.append("")
     lines.append(
