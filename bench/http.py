@@ -37,7 +37,7 @@ from sqlalchemy.pool import NullPool
 from bench._backends import _location, _seed
 from bench._harness import SIDES, Outcome, Scenario, Side, Spread, run_interleaved
 from bench._models import baseline_table
-from bench._report import align, peak_rss_mib
+from bench._report import align, peak_rss_mib, rate
 
 NAMES = ("http_get", "http_list", "http_create")
 TARGET = 0.9
@@ -360,10 +360,6 @@ def _percentile(samples: Sequence[float], q: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
 
 
-def _rate(value: float) -> str:
-    return f"{value:,.0f}"
-
-
 def _ms(value: float) -> str:
     return f"{value * 1000:.2f}"
 
@@ -401,10 +397,10 @@ def format_table(reports: Sequence[HttpReport]) -> str:
                     o.name,
                     str(result.concurrency),
                     str(o.ops),
-                    _rate(loom.median),
-                    f"{_rate(loom.low)}-{_rate(loom.high)}",
-                    _rate(base.median),
-                    f"{_rate(base.low)}-{_rate(base.high)}",
+                    rate(loom.median),
+                    f"{rate(loom.low)}-{rate(loom.high)}",
+                    rate(base.median),
+                    f"{rate(base.low)}-{rate(base.high)}",
                     f"{o.ratio:.3f}",
                     f"{paired.low:.3f}-{paired.high:.3f}",
                     _ms(_percentile(lat_loom, 50)),
