@@ -34,17 +34,15 @@ from loom.core.query import (
     CursorCodec,
     CursorResult,
     FilterGroup,
-    FilterParams,
-    PageParams,
     PageResult,
     PaginationMode,
     QuerySpec,
     as_filter_group,
-    paginated_query,
     query_fingerprint,
     validate_filters,
     validate_query,
 )
+from loom.core.repository._listing import PaginatedListing
 from loom.core.repository._payload import create_values, update_values
 from loom.core.transaction import UnitOfWork, current_unit_of_work
 from loom.testing import _memory_query as q
@@ -67,7 +65,7 @@ IdT = TypeVar("IdT")
 _KEEP_ON_UPSERT = ("created_at", "created_by")
 
 
-class InMemoryRepository(Generic[OutputT, IdT]):
+class InMemoryRepository(PaginatedListing[OutputT], Generic[OutputT, IdT]):
     """Repository of one model kept in memory, with the semantics of the SQL repository.
 
     Args:
@@ -239,17 +237,6 @@ class InMemoryRepository(Generic[OutputT, IdT]):
         """Count rows matching the filters (every row without)."""
         group = validate_filters(as_filter_group(filters), self.info)
         return sum(1 for row in self._rows.values() if q.matches(group, row, self.info))
-
-    async def list_paginated(
-        self,
-        page_params: PageParams,
-        filter_params: FilterParams | None = None,
-        profile: str = "default",
-    ) -> PageResult[OutputT]:
-        """One offset page of rows matching equality filters, in primary-key order."""
-        result = await self.list_with_query(paginated_query(page_params, filter_params), profile)
-        assert isinstance(result, PageResult)
-        return result
 
     async def list_with_query(
         self, query: QuerySpec, profile: str = "default"

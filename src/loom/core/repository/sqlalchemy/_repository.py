@@ -21,13 +21,11 @@ from loom.core.query import (
     CursorCodec,
     CursorResult,
     FilterGroup,
-    FilterParams,
-    PageParams,
     PageResult,
     QuerySpec,
     as_filter_group,
-    paginated_query,
 )
+from loom.core.repository._listing import PaginatedListing
 from loom.core.repository._payload import create_values, update_values
 from loom.core.repository.sqlalchemy import _query
 from loom.core.repository.sqlalchemy._compiler import CompiledModel, compile_model, registry_for
@@ -55,7 +53,7 @@ def _model_from_generic(cls: type[Any]) -> type[Any] | None:
     return None
 
 
-class RepositorySQLAlchemy(Generic[OutputT, IdT]):
+class RepositorySQLAlchemy(PaginatedListing[OutputT], Generic[OutputT, IdT]):
     """Repository of one model on SQLAlchemy Core.
 
     Every operation is one SQL statement (``INSERT/UPDATE/DELETE ... RETURNING``, one
@@ -282,17 +280,6 @@ class RepositorySQLAlchemy(Generic[OutputT, IdT]):
         statement, params = _query.count_query(self.table, self.info, as_filter_group(filters))
         rows = await self._fetch(statement, params)
         return int(rows[0][0])
-
-    async def list_paginated(
-        self,
-        page_params: PageParams,
-        filter_params: FilterParams | None = None,
-        profile: str = "default",
-    ) -> PageResult[OutputT]:
-        """One offset page of rows matching equality filters, in primary-key order."""
-        result = await self.list_with_query(paginated_query(page_params, filter_params), profile)
-        assert isinstance(result, PageResult)
-        return result
 
     async def list_with_query(
         self, query: QuerySpec, profile: str = "default"
