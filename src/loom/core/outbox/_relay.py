@@ -128,17 +128,13 @@ class OutboxRelay:
         return len(batch)
 
     async def _purge_when_due(self, now: datetime) -> None:
-        # At most once per poll interval, even while a backlog keeps rounds back to back; not in
-        # the first round, which runs while the application starts its own work (on in-memory
-        # SQLite both share one connection).
+        # At most once per poll interval, even while a backlog keeps rounds back to back.
         if self.settings.retention <= 0:
             return
-        first = self._next_purge is None
         if self._next_purge is not None and now < self._next_purge:
             return
         self._next_purge = now + timedelta(seconds=self.settings.poll_interval)
-        if not first:
-            await self.purge(now)
+        await self.purge(now)
 
     async def purge(self, now: datetime | None = None) -> int:
         """Delete up to ``batch_size`` messages sent more than ``retention`` seconds ago.
