@@ -7,31 +7,10 @@ import yaml
 
 from loom.core.cache import CacheConfig
 from loom.core.errors import ConfigError
+from tests.unit.core.config.test_reference_examples import CACHE_REDIS
 
-REDIS_YAML = """
-cache:
-  aiocache_alias: cache
-  counter_alias: counters
-  default_ttl: 300
-  default_list_ttl: 120
-  max_size: 1000
-  ttl:
-    user: 600
-    user_list: 300
-  aiocache:
-    cache:
-      cache: aiocache.RedisCache
-      endpoint: ${oc.env:REDIS_HOST,redis}
-      port: 6379
-      namespace: myapp
-      serializer:
-        class: loom.core.cache.serializer.MsgspecSerializer
-    counters:
-      cache: aiocache.RedisCache
-      endpoint: ${oc.env:REDIS_HOST,redis}
-      port: 6379
-      namespace: myapp_counters
-"""
+# The documented Redis YAML (reference 002), shared with the config loader's tests.
+REDIS_YAML = CACHE_REDIS
 
 
 def test_documented_yaml_loads_as_written() -> None:
