@@ -25,8 +25,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-import msgspec
-
 from loom.core.errors import QueryError, TransactionError
 from loom.core.events import MutationEvent, SupportsPostCommit
 from loom.core.model import ModelInfo, model_info
@@ -38,6 +36,8 @@ from loom.core.query import (
     PaginationMode,
     QuerySpec,
     as_filter_group,
+    check_field,
+    field_value,
     query_fingerprint,
     validate_filters,
     validate_query,
@@ -151,26 +151,9 @@ class InMemoryRepository(PaginatedListing[OutputT], Generic[OutputT, IdT]):
                 values[name] = copy.deepcopy(values[name])
         return values
 
-    def _field(self, field: str) -> None:
-        if field not in self.info.columns:
-            raise QueryError(
-                f"unknown field {field!r} on {self.info.name}; fields: "
-                + ", ".join(self.info.columns)
-            )
-
-    def _convert(self, field: str, value: Any) -> Any:
-        if value is None:
-            return None
-        try:
-            return msgspec.convert(value, self.info.columns[field].base_type, strict=False)
-        except msgspec.ValidationError as exc:
-            raise QueryError(
-                f"{self.info.name}.{field}: value {value!r} does not convert: {exc}"
-            ) from None
-
     def _key(self, obj_id: Any) -> Any:
         try:
-            return self._convert(self._pk, obj_id)
+            return field_value(self.info, self._pk, obj_id)
         except QueryError:
             return None  # no row has a key of another type
 
@@ -215,8 +198,8 @@ class InMemoryRepository(PaginatedListing[OutputT], Generic[OutputT, IdT]):
         return (await self._with_profile([self._to_model(row)], profile))[0]
 
     def _first(self, field: str, value: Any) -> dict[str, Any] | None:
-        self._field(field)
-        wanted = self._convert(field, value)
+        check_field(self.info, field)
+        wanted = field_value(self.info, field, value)
         if wanted is None:
             return None  # ``column = NULL`` is never true
         found = [row for row in self._rows.values() if row[field] == wanted]
@@ -347,7 +330,7 @@ class InMemoryRepository(PaginatedListing[OutputT], Generic[OutputT, IdT]):
         """Insert, or update the row with the same ``conflict_on`` values."""
         keys = tuple(conflict_on or self.info.primary_key)
         for key in keys:
-            self._field(key)
+            check_field(self.info, key)
         check_conflict_keys(self.info, keys)
         values = create_values(self.info, data)
         missing = [k for k in keys if k not in values]

@@ -12,7 +12,12 @@ Example:
     20
 """
 
-from loom.core.query._build import as_filter_group, paginated_query
+from loom.core.query._build import (
+    as_filter_group,
+    check_field,
+    field_value,
+    paginated_query,
+)
 from loom.core.query._cursor import CursorCodec
 from loom.core.query._spec import (
     CursorResult,
@@ -51,6 +56,8 @@ __all__ = [
     "SortDirection",
     "SortSpec",
     "as_filter_group",
+    "check_field",
+    "field_value",
     "paginated_query",
     "query_fingerprint",
     "validate_filters",

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
+from loom.core.errors import QueryError
+from loom.core.model import ModelInfo
+from loom.core.query._fieldtypes import convert, scalar_type
 from loom.core.query._spec import (
     FilterGroup,
     FilterOp,
@@ -32,3 +37,26 @@ def paginated_query(page_params: PageParams, filter_params: FilterParams | None)
         limit=page_params.limit,
         page=page_params.page,
     )
+
+
+def check_field(info: ModelInfo, field: str) -> None:
+    """Raise a :class:`QueryError` listing the fields when ``field`` is not a column."""
+    if field not in info.columns:
+        raise QueryError(
+            f"unknown field {field!r} on {info.name}; fields: {', '.join(info.columns)}"
+        )
+
+
+def field_value(info: ModelInfo, field: str, value: Any) -> Any:
+    """``value`` converted to the column type of ``field``, as filters convert theirs.
+
+    Raises:
+        QueryError: ``field`` is not a column, or ``value`` does not convert (named).
+    """
+    check_field(info, field)
+    if value is None:
+        return None
+    try:
+        return convert(value, scalar_type(info.columns[field]))
+    except msgspec.ValidationError as exc:
+        raise QueryError(f"{info.name}.{field}: value {value!r} does not convert: {exc}") from None

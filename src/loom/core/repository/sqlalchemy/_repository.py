@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,6 +23,8 @@ from loom.core.query import (
     PageResult,
     QuerySpec,
     as_filter_group,
+    check_field,
+    field_value,
 )
 from loom.core.repository._listing import PaginatedListing
 from loom.core.repository._payload import create_values, update_values
@@ -223,22 +224,8 @@ class RepositorySQLAlchemy(PaginatedListing[OutputT], Generic[OutputT, IdT]):
         return item
 
     def _field_column(self, field: str) -> sa.Column[Any]:
-        if field not in self.info.columns:
-            raise QueryError(
-                f"unknown field {field!r} on {self.info.name}; fields: "
-                + ", ".join(self.info.columns)
-            )
+        check_field(self.info, field)
         return self.table.c[field]
-
-    def _convert(self, field: str, value: Any) -> Any:
-        if value is None:
-            return None
-        try:
-            return msgspec.convert(value, self.info.columns[field].base_type, strict=False)
-        except msgspec.ValidationError as exc:
-            raise QueryError(
-                f"{self.info.name}.{field}: value {value!r} does not convert: {exc}"
-            ) from None
 
     async def get_by(self, field: str, value: Any, profile: str = "default") -> OutputT | None:
         """Return the row (lowest primary key) whose ``field`` equals ``value``, or ``None``."""
@@ -252,7 +239,7 @@ class RepositorySQLAlchemy(PaginatedListing[OutputT], Generic[OutputT, IdT]):
                 .limit(1)
             )
             self._by_field[field] = statement
-        rows = await self._fetch(statement, {_VALUE: self._convert(field, value)})
+        rows = await self._fetch(statement, {_VALUE: field_value(self.info, field, value)})
         if not rows:
             return None
         item = self._row_to_model(rows[0])
@@ -272,7 +259,7 @@ class RepositorySQLAlchemy(PaginatedListing[OutputT], Generic[OutputT, IdT]):
                 .limit(1)
             )
             self._exists_field[field] = statement
-        rows = await self._fetch(statement, {_VALUE: self._convert(field, value)})
+        rows = await self._fetch(statement, {_VALUE: field_value(self.info, field, value)})
         return bool(rows)
 
     async def count(self, filters: FilterGroup | Mapping[str, Any] | None = None) -> int:
