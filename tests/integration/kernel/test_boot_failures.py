@@ -141,3 +141,39 @@ CONTAINER_MODULES = [services]
     async with create_kernel(config) as kernel:
         notify = next(u for u in kernel.components.use_cases if u.__name__ == "Notify")
         assert await kernel.invoker.invoke(notify) == "sent"
+
+
+async def test_a_default_repository_builder_registered_first_is_kept(tmp_path: Path) -> None:
+    config, _ = write_app(
+        tmp_path,
+        """
+from typing import Any
+
+from loom.core.di import LoomContainer
+from loom.core.repository.abc import DefaultRepositoryBuilder
+from loom.core.repository.sqlalchemy import RepositorySQLAlchemy, SessionManager
+
+
+class ShoutingRepository(RepositorySQLAlchemy[Any, int]):
+    async def create(self, data: Any) -> Any:
+        return await super().create({**data, "name": str(data["name"]).upper()})
+
+
+class ShoutingBuilder:
+    def __init__(self, manager: SessionManager) -> None:
+        self.manager = manager
+
+    def build(self, model: type[Any]) -> Any:
+        return ShoutingRepository(self.manager, model)
+
+
+def services(container: LoomContainer) -> None:
+    container.register(DefaultRepositoryBuilder, factory=ShoutingBuilder)
+
+CONTAINER_MODULES = [services]
+""",
+    )
+    async with create_kernel(config) as kernel:
+        thing = next(m for m in kernel.components.models if m.__name__ == "Thing")
+        created = await kernel.invoker.entity(thing).create({"name": "quiet"})
+        assert created.name == "QUIET"

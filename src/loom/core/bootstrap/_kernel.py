@@ -107,7 +107,6 @@ class Kernel:
         for extension in self._extensions:
             await extension.on_boot(self)
         self._register(models)
-        self.container.load(*components.container_modules)
         self.container.validate()
         await persistence.start(create_schema=self.config.database.schema == "create_all")
         # Extensions that need the tables (the outbox relay) start once the database is open.
@@ -153,9 +152,10 @@ class Kernel:
         container.register(Kernel, instance=self)
         container.register(LoomConfig, instance=self.config)
         container.register(ApplicationInvoker, instance=self.invoker)
-        manager = getattr(self.persistence, "session_manager", None)
-        if manager is not None:
-            container.register(type(manager), instance=manager)
+        # The application's modules first: a DefaultRepositoryBuilder they register is kept
+        # by the persistence module, which registers the session manager and the repositories.
+        container.load(*self.components.container_modules)
+        container.load(self.persistence.registration_module())
         for model in models:
             repository = self.for_model(model)
             for key in repository_keys(model):
@@ -229,7 +229,12 @@ class Kernel:
         """The repository of ``model`` use cases get (custom, default, cached when enabled)."""
         repo = self._repositories.get(model)
         if repo is None:
-            repo = self.persistence.repository(model)
+            key = RepoFor[model]  # type: ignore[valid-type]
+            repo = (
+                self.container.resolve(key)
+                if self.container.is_registered(key)
+                else self.persistence.repository(model)
+            )
             for extension in self._extensions:
                 wrap = getattr(extension, "wrap_repository", None)
                 if wrap is not None:

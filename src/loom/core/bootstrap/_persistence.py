@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any, Protocol
 
+from loom.core.di import LoomContainer
 from loom.core.events import SupportsPostCommit
 from loom.core.repository.abc import RepoFor
 from loom.core.transaction import Propagation
@@ -20,6 +22,11 @@ class Persistence(Protocol):
         read_only: bool = False,
     ) -> contextlib.AbstractAsyncContextManager[Any]:
         """Open or join a transaction."""
+        ...
+
+    def registration_module(self) -> Callable[[LoomContainer], None]:
+        """A container module registering the adapter's services and every model's repository
+        (keeping a ``DefaultRepositoryBuilder`` the application registered first)."""
         ...
 
     def repository(self, model: type[Any]) -> RepoFor[Any]:
