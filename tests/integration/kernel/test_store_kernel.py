@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from loom.core.bootstrap import Kernel
+from loom.core.bootstrap import Kernel, create_kernel
 from loom.core.errors import NotFoundError, ValidationError
 from loom.core.query import PageResult, QuerySpec
+from tests.conftest import Database
+from tests.integration.kernel.conftest import STORE, cache_overrides, database_overrides
 
 pytestmark = pytest.mark.integration
 
@@ -82,3 +86,31 @@ async def test_a_write_use_case_is_one_transaction(kernel: Kernel) -> None:
             raise RuntimeError("abort")
     page = await users.list()
     assert page.items == []
+
+
+async def test_a_cached_read_only_use_case_never_touches_the_database(
+    db: Database, tmp_path: Path
+) -> None:
+    from sqlalchemy import event
+
+    from app.product.use_cases import BuildProductSummaryUseCase
+    from app.user.model import User
+
+    overrides = {
+        **database_overrides(db),
+        **cache_overrides("memory"),
+        "outbox.enabled": False,  # no relay polling in the background: every checkout counts
+    }
+    async with create_kernel(STORE / "api.yaml", overrides=overrides) as kernel:
+        app = kernel.invoker
+        ada = await app.entity(User).create({"full_name": "Ada", "email": "ada@example.com"})
+        checkouts: list[object] = []
+        pool = kernel.persistence.session_manager.engine.sync_engine.pool  # type: ignore[attr-defined]
+        event.listen(pool, "checkout", lambda *args: checkouts.append(args))
+        await app.entity(User).get(params={"id": ada.id})  # a miss: one connection
+        assert len(checkouts) == 1
+        await app.entity(User).get(params={"id": ada.id})  # a hit, inside a read-only
+        assert len(checkouts) == 1  # transaction that never connected
+        with pytest.raises(NotFoundError):  # LoadById on an uncached repository connects
+            await app.invoke(BuildProductSummaryUseCase, params={"product_id": 1})
+        assert len(checkouts) == 2

@@ -222,8 +222,12 @@ class Kernel:
     def transaction(
         self, propagation: Propagation | str = Propagation.REQUIRED, *, read_only: bool = False
     ) -> contextlib.AbstractAsyncContextManager[Any]:
-        """Open or join a transaction on the application's database."""
-        return self.persistence.transaction(propagation, read_only=read_only)
+        """Open or join a transaction on the application's database.
+
+        Read-only transactions connect on their first statement, so reads answered from the
+        cache cost no database round trip.
+        """
+        return self.persistence.transaction(propagation, read_only=read_only, lazy=read_only)
 
     def for_model(self, model: type[Any]) -> RepoFor[Any]:
         """The repository of ``model`` use cases get (custom, default, cached when enabled)."""
@@ -272,7 +276,7 @@ class Kernel:
             instance = await self.container.abuild(use_case)
         if plan.model is not None:
             instance.main_repo = self.for_model(plan.model)
-        async with self.persistence.transaction(read_only=plan.read_only):
+        async with self.transaction(read_only=plan.read_only):
             return await plan.run(instance, params, payload, repos=self, query=query)
 
 

@@ -20,8 +20,9 @@ class Persistence(Protocol):
         propagation: Propagation | str = Propagation.REQUIRED,
         *,
         read_only: bool = False,
+        lazy: bool = False,
     ) -> contextlib.AbstractAsyncContextManager[Any]:
-        """Open or join a transaction."""
+        """Open or join a transaction; ``lazy`` read-only ones connect on the first statement."""
         ...
 
     def registration_module(self) -> Callable[[LoomContainer], None]:

@@ -96,7 +96,7 @@ class QueryPlan:
         async with repository.session_manager.transaction(read_only=self.read_only) as tx:
             assert tx is not None  # REQUIRED always yields a transaction
             try:
-                result = await steps(tx.connection)
+                result = await steps(await tx.connect())
             except sa_exc.DBAPIError as exc:
                 op: Literal["read", "update"] = "read" if self.read_only else "update"
                 raise translate(exc, repository.info, op) from exc

@@ -120,6 +120,7 @@ def with_session_scope(
         manager = _manager_of(self)
         async with manager.transaction(Propagation.REQUIRED) as tx:
             assert tx is not None  # REQUIRED always yields a transaction
+            await tx.connect()  # a lazy read-only transaction connects now
             kwargs["session"] = tx.session
             return await method(self, *args, **kwargs)
 

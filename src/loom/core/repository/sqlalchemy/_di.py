@@ -125,9 +125,10 @@ class SQLAlchemyPersistence:
         propagation: Propagation | str = Propagation.REQUIRED,
         *,
         read_only: bool = False,
+        lazy: bool = False,
     ) -> contextlib.AbstractAsyncContextManager[Any]:
-        """Open or join a transaction."""
-        return self.session_manager.transaction(propagation, read_only=read_only)
+        """Open or join a transaction (``lazy``: connect on the first statement)."""
+        return self.session_manager.transaction(propagation, read_only=read_only, lazy=lazy)
 
     def registration_module(self) -> Callable[[LoomContainer], None]:
         """The container module for this persistence."""

@@ -12,6 +12,7 @@ from loom.core.errors import (
     ConflictError,
     FieldError,
     LoomError,
+    TransactionError,
     UnavailableError,
     ValidationError,
 )
@@ -76,6 +77,12 @@ def translate(
                 errors=[FieldError(column, "may not be null; give a value")],
             )
         return ConflictError(f"{info.name}: the database refused the {operation}: {text}")
+    if state == "25006":
+        # PostgreSQL's own READ ONLY refusal: the same error SQLite's guard raises.
+        return TransactionError(
+            f"write attempted in a read-only transaction ({info.name}): {text}; open the "
+            "transaction without read_only=True (or declare the use case read_only = False)"
+        )
     if isinstance(error, sa_exc.DataError):
         # Class 22 (data exceptions): a value the column cannot hold (out of range, too long).
         return ValidationError(

@@ -82,7 +82,7 @@ class SQLAlchemyOutboxStore:
             for m in messages
         ]
         statement = self._insert().on_conflict_do_nothing(index_elements=["message_id"])
-        await tx.connection.execute(statement, rows)
+        await (await tx.connect()).execute(statement, rows)
 
     async def claim(
         self, relay_id: str, limit: int, now: datetime, lease: float
@@ -262,7 +262,7 @@ class SQLAlchemyJobLedger:
             .on_conflict_do_nothing(index_elements=["job_id"])
             .returning(self.table.c.job_id)
         )
-        return (await tx.connection.execute(statement)).first() is not None
+        return (await (await tx.connect()).execute(statement)).first() is not None
 
 
 def build_outbox_storage(persistence: Any) -> tuple[SQLAlchemyOutboxStore, SQLAlchemyJobLedger]:

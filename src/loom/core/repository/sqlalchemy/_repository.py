@@ -128,7 +128,7 @@ class RepositorySQLAlchemy(PaginatedListing[OutputT], Generic[OutputT, IdT]):
         tx = self.session_manager.current()
         try:
             if tx is not None:
-                result = await tx.connection.execute(statement, params)
+                result = await (await tx.connect()).execute(statement, params)
                 return result.all()
             async with self.session_manager.engine.connect() as conn:
                 return (await conn.execute(statement, params)).all()
@@ -165,7 +165,7 @@ class RepositorySQLAlchemy(PaginatedListing[OutputT], Generic[OutputT, IdT]):
                 "the use case read_only = False or open the transaction without read_only"
             )
         try:
-            rows = (await tx.connection.execute(statement, params)).all()
+            rows = (await (await tx.connect()).execute(statement, params)).all()
         except sa_exc.DBAPIError as exc:
             fields = params.keys() if isinstance(params, Mapping) else ()
             raise translate(exc, self.info, operation, fields) from exc

@@ -135,6 +135,7 @@ class SessionManager:
         *,
         read_only: bool = False,
         isolation_level: str | None = None,
+        lazy: bool = False,
     ) -> contextlib.AbstractAsyncContextManager[Transaction | None]:
         """Open (or join) a transaction: ``async with sm.transaction() as tx: ...``.
 
@@ -142,13 +143,15 @@ class SessionManager:
             propagation: How to relate to a transaction already open in this task.
             read_only: Refuse writes (``READ ONLY`` on PostgreSQL).
             isolation_level: ``"SERIALIZABLE"``, ``"REPEATABLE READ"``, ... for a new transaction.
+            lazy: With ``read_only``, take the connection only when a statement needs it (a
+                read answered from the cache then costs no database round trip).
 
         Returns:
             A context manager yielding the :class:`Transaction`, or ``None`` for the
             propagations that run without one (``SUPPORTS`` outside one, ``NOT_SUPPORTED``,
             ``NEVER``).
         """
-        return self._runner.open(Propagation(propagation), read_only, isolation_level)
+        return self._runner.open(Propagation(propagation), read_only, isolation_level, lazy)
 
     def current(self) -> Transaction | None:
         """The transaction of this manager open in this task, if any."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,18 +29,43 @@ if TYPE_CHECKING:
 class Transaction:
     """One open transaction (or savepoint scope) of a :class:`SessionManager`.
 
+    A lazy transaction (``transaction(read_only=True, lazy=True)``, what the kernel opens for a
+    read-only use case) takes its connection only when a statement needs one, so a use case
+    answered from the cache costs no database round trip.
+
     Attributes:
         manager: The session manager that opened it.
-        connection: The connection the transaction runs on.
         uow: The unit of work of the outermost transaction.
         read_only: Whether writes are refused.
     """
 
     manager: SessionManager
-    connection: AsyncConnection
+    _connection: AsyncConnection | None
     uow: UnitOfWork
     read_only: bool
     _session: AsyncSession | None = field(default=None, repr=False)
+    _opener: Callable[[], Awaitable[AsyncConnection]] | None = field(default=None, repr=False)
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """The connection the transaction runs on.
+
+        Raises:
+            TransactionError: A lazy transaction has not connected yet (``await connect()``).
+        """
+        if self._connection is None:
+            raise TransactionError(
+                "this lazy read-only transaction has no connection yet; use "
+                "`await tx.connect()` (or a repository, or @with_session_scope) first"
+            )
+        return self._connection
+
+    async def connect(self) -> AsyncConnection:
+        """The transaction's connection, opening it on first use for a lazy transaction."""
+        if self._connection is None:
+            assert self._opener is not None
+            self._connection = await self._opener()
+        return self._connection
 
     @property
     def session(self) -> AsyncSession:
@@ -91,14 +116,18 @@ class TransactionRunner:
             _active.reset(token)
 
     def open(
-        self, propagation: Propagation, read_only: bool, isolation_level: str | None
+        self,
+        propagation: Propagation,
+        read_only: bool,
+        isolation_level: str | None,
+        lazy: bool = False,
     ) -> contextlib.AbstractAsyncContextManager[Transaction | None]:
         current = self.current()
         if propagation is Propagation.REQUIRED:
             # The hot path: plain classes, no generator-based context managers.
             if current is not None:
                 return _Joined(current)
-            return _NewTransaction(self, read_only, isolation_level)
+            return _NewTransaction(self, read_only, isolation_level, lazy=lazy and read_only)
         return self._open_other(current, propagation, read_only, isolation_level)
 
     @contextlib.asynccontextmanager
@@ -142,7 +171,7 @@ class TransactionRunner:
     @contextlib.asynccontextmanager
     async def _savepoint(self, current: Transaction) -> AsyncIterator[Transaction]:
         mark = current.uow.mark()
-        savepoint = await current.connection.begin_nested()
+        savepoint = await (await current.connect()).begin_nested()
         try:
             yield current
             await current.flush()
@@ -171,17 +200,25 @@ class _Joined:
 class _NewTransaction:
     """A new transaction on its own connection, bound to the task while it is open."""
 
-    __slots__ = ("_conn", "_isolation", "_read_only", "_runner", "_tokens", "_tx")
+    __slots__ = ("_conn", "_isolation", "_lazy", "_read_only", "_runner", "_tokens", "_tx")
 
-    def __init__(self, runner: TransactionRunner, read_only: bool, isolation: str | None) -> None:
+    def __init__(
+        self,
+        runner: TransactionRunner,
+        read_only: bool,
+        isolation: str | None,
+        *,
+        lazy: bool = False,
+    ) -> None:
         self._runner = runner
         self._read_only = read_only
         self._isolation = isolation
+        self._lazy = lazy
         self._tx: Transaction | None = None
         self._conn: AsyncConnection | None = None
         self._tokens: tuple[Any, Any] | None = None
 
-    async def __aenter__(self) -> Transaction:
+    async def _open(self) -> AsyncConnection:
         manager = self._runner._manager
         connection = await manager.engine.connect()
         self._conn = connection
@@ -209,13 +246,20 @@ class _NewTransaction:
             if trace_id is not None:
                 await _set_trace_id(connection, trace_id)
         except BaseException:
+            self._conn = None
             await asyncio.shield(_discard(connection, None))
             raise
+        return connection
+
+    async def __aenter__(self) -> Transaction:
+        manager = self._runner._manager
+        connection = None if self._lazy else await self._open()
         tx = Transaction(
             manager=manager,
-            connection=connection,
+            _connection=connection,
             uow=UnitOfWork(read_only=self._read_only),
             read_only=self._read_only,
+            _opener=self._open if self._lazy else None,
         )
         self._tx = tx
         active = dict(_active.get() or {})
@@ -235,7 +279,10 @@ class _NewTransaction:
     ) -> None:
         tx, connection = self._tx, self._conn
         assert tx is not None
-        assert connection is not None
+        if connection is None:
+            # A lazy transaction that never needed the database: nothing to end.
+            self._unbind()
+            return
         if exc_type is not None:
             self._unbind()
             # Shielded so that a cancelled task still rolls back and returns its connection.
