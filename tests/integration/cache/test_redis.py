@@ -17,7 +17,7 @@ from loom.core.cache import (
     GenerationalDependencyResolver,
 )
 from loom.core.query import PageParams
-from tests.integration.cache.servers import PrivateRedis, TcpProxy
+from tests.faults import PrivateRedis, TcpProxy
 from tests.integration.cache.stacks import SERIALIZER, Stack, build_stack, dispose, redis_config
 from tests.unit.core.cache.fakes import FakeRepository, Product, commit, name_of
 
@@ -52,16 +52,9 @@ async def redis_stack(redis_url: str, namespace: str) -> AsyncIterator[Stack]:
 
 
 @pytest.fixture
-async def proxy(redis_url: str) -> AsyncIterator[TcpProxy]:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(redis_url)
-    server = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
-    await server.start()
-    try:
+def proxy(redis_url: str) -> Iterator[TcpProxy]:
+    with TcpProxy.for_url(redis_url, 6379) as server:
         yield server
-    finally:
-        await server.cut()
 
 
 @pytest.fixture
@@ -151,7 +144,7 @@ async def test_outage_degrades_to_the_repository_and_never_serves_a_stale_entry(
         assert await name_of(cached, 1) == "v1"
         assert cached.stats.hits == 1
 
-        await proxy.cut()
+        proxy.cut()
         for _ in range(3):
             assert await name_of(cached, 1) == "v1"
         await cached.update(1, {"name": "v2"})
@@ -161,7 +154,7 @@ async def test_outage_degrades_to_the_repository_and_never_serves_a_stale_entry(
         assert len(unreachable) == 1
         assert repo.calls["get_by_id"] == 5
 
-        await proxy.restore()
+        proxy.restore()
         await cached.get_by_id(1)  # within the back-off: no probe, straight to the repository
         assert repo.calls["get_by_id"] == 6
         clock.now += 5

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from loom.core.bootstrap import Kernel
 from loom.core.outbox import utc_now
+from tests.faults import TcpProxy, through
 from tests.integration.celery_jobs.app import DispatchNoteUseCase
-from tests.integration.celery_jobs.broker import TcpProxy, take_messages
+from tests.integration.celery_jobs.broker import take_messages
 from tests.integration.celery_jobs.conftest import (
     CeleryStage,
     applied_job_ids,
@@ -35,26 +35,16 @@ async def _dispatch(kernel: Kernel, text: str, **fields: object) -> str:
     return str(handle.job_id)
 
 
-def _through(url: str, port: int) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)
-    host = f"127.0.0.1:{port}"
-    return urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
-
-
 async def test_a_broker_outage_delays_the_jobs_committed_during_it_and_loses_none(
     stage: CeleryStage,
 ) -> None:
     await stage.start_worker()  # the worker reaches the broker directly; only the API is cut off
-    target = urlsplit(stage.broker_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672)
-    await proxy.start()
-    try:
-        overrides = {"celery.broker_url": _through(stage.broker_url, proxy.port)}
+    with TcpProxy.for_url(stage.broker_url, 5672) as proxy:
+        overrides = {"celery.broker_url": through(stage.broker_url, proxy.port)}
         async with stage.kernel(overrides=overrides) as kernel:
             before = await _dispatch(kernel, "before", job="once")
             await kernel.drain()  # published through the proxy: its connection is kept
-            await proxy.cut()
+            proxy.cut()
 
             during = [await _dispatch(kernel, f"during-{i}", job="once") for i in range(5)]
             store = store_of(kernel)
@@ -70,7 +60,7 @@ async def test_a_broker_outage_delays_the_jobs_committed_during_it_and_loses_non
                 f"request:during-{i}" for i in range(OUTAGE_JOBS)
             ]
 
-            await proxy.start()
+            proxy.restore()
             await kernel.drain()
 
             async def all_ran() -> bool:
@@ -82,8 +72,6 @@ async def test_a_broker_outage_delays_the_jobs_committed_during_it_and_loses_non
             assert [t for t in texts if not t.startswith("request:")] == sorted(
                 ["before", *(f"during-{i}" for i in range(OUTAGE_JOBS))]
             )
-    finally:
-        await proxy.close()
 
 
 async def test_a_job_whose_worker_is_killed_runs_again_on_the_next_worker(
