@@ -46,14 +46,14 @@ def fresh_base() -> type[Any]:
 def cached_repository(
     sm: SessionManager, config: CacheConfig
 ) -> tuple[CachedRepository[Gauge, Any, Any, int], tuple[CacheGateway, CacheGateway]]:
-    """A cached Gauge repository whose invalidation runs after each commit of ``sm``."""
+    """A cached Gauge repository wired by hand, as the package docstring shows (it subscribes
+    itself to ``sm``'s post-commit channel)."""
     data, counters = CacheGateway.pair_from_config(config)
     resolver = GenerationalDependencyResolver(counters)
     repo: RepositorySQLAlchemy[Gauge, int] = RepositorySQLAlchemy(sm, Gauge)
     cached: CachedRepository[Gauge, Any, Any, int] = CachedRepository(
         repo, config=config, cache=data, dependency_resolver=resolver
     )
-    sm.add_post_commit_hook(resolver)
     return cached, (data, counters)
 
 

@@ -3,8 +3,9 @@
 Reads by id and list reads are served from the cache when the fingerprint stored with the value
 matches the current generation counters of its tags; everything else is forwarded. Inside an
 open write transaction reads bypass the cache entirely (the transaction may hold uncommitted
-changes). Writes are forwarded; the counters move only in :meth:`on_transaction_committed`,
-which the transaction machinery calls after a successful commit.
+changes). Writes are forwarded; the counters move only after a successful commit: the cached
+repository subscribes its resolver to the post-commit channel of the repository it wraps (its
+session manager), whoever built it.
 
 Imports msgspec, the standard library and ``loom.core`` (never an adapter library).
 """
@@ -29,8 +30,9 @@ from loom.core.cache._gateway import CacheGateway
 from loom.core.cache._markers import QUERY_ATTR, CacheQuery
 from loom.core.cache._resolver import DependencyResolver
 from loom.core.cache._singleflight import SingleFlight
+from loom.core.cache._subscription import subscribe
 from loom.core.errors import ConfigError
-from loom.core.events import MutationEvent
+from loom.core.events import MutationEvent, SupportsPostCommit
 from loom.core.model import ModelInfo, model_info
 from loom.core.query import (
     CursorResult,
@@ -74,6 +76,12 @@ def _model_of(repository: Any, model: type[Any] | None) -> type[Any]:
 
 class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
     """Cache-aside wrapper with generational invalidation.
+
+    Building one subscribes ``dependency_resolver`` to the post-commit channel of
+    ``repository`` (its session manager): every transaction that channel commits bumps the
+    counters of what it wrote, whichever repository wrote it. Share one resolver between the
+    cached repositories of a process; the channel keeps one registration per resolver, so
+    each commit bumps once.
 
     Args:
         repository: The repository to wrap (it must expose its model as ``model``, or pass
@@ -122,6 +130,8 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         )
         self._custom: dict[str, Callable[..., Awaitable[Any]]] = {}
         self._joint = getattr(dependency_resolver, "fingerprint_and_get", None)
+        hook = dependency_resolver if isinstance(dependency_resolver, SupportsPostCommit) else self
+        self._channel = subscribe(repository, hook, self._entity)
 
     def __repr__(self) -> str:
         return f"CachedRepository({self._repository!r}, entity={self._entity!r})"
