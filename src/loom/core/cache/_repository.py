@@ -24,7 +24,7 @@ import msgspec
 
 from loom.core.cache._backend import CacheBackend, CacheStats
 from loom.core.cache._config import CacheConfig
-from loom.core.cache._dependencies import profile_dependencies
+from loom.core.cache._dependencies import profile_dependencies, read_entities
 from loom.core.cache._envelope import MISS, encode_payload, open_envelope, query_fingerprint, seal
 from loom.core.cache._gateway import CacheGateway
 from loom.core.cache._markers import QUERY_ATTR, CacheQuery
@@ -130,6 +130,14 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         )
         self._custom: dict[str, Callable[..., Awaitable[Any]]] = {}
         self._joint = getattr(dependency_resolver, "fingerprint_and_get", None)
+        self._store = getattr(dependency_resolver, "store", None)
+        self._watch = getattr(dependency_resolver, "watch", None)
+        if self._watch is not None:
+            self._watch([self._entity], rows=True)
+            self._watch(read_entities(self._info))
+        require_ttl = getattr(dependency_resolver, "require_ttl", None)
+        if require_ttl is not None:
+            require_ttl(config.counter_ttl)
         hook = dependency_resolver if isinstance(dependency_resolver, SupportsPostCommit) else self
         self._channel = subscribe(repository, hook, self._entity)
 
@@ -178,6 +186,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         return await self._fill(  # type: ignore[no-any-return]
             fetched,
             key,
+            tags,
             self._one_decoder,
             self._single_ttl,
             lambda: self._repository.get_by_id(obj_id, profile),
@@ -350,7 +359,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         value = self._open(fetched, key, decoder)
         if value is not MISS:
             return value
-        return await self._fill(fetched, key, decoder, ttl, load)
+        return await self._fill(fetched, key, tags, decoder, ttl, load)
 
     def _fetch(self, tags: list[str], key: str) -> Awaitable[_Fetched | None]:
         """The fingerprint of ``tags`` and the raw value under ``key``, ``None`` when the cache
@@ -383,6 +392,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         self,
         fetched: _Fetched | None,
         key: str,
+        tags: list[str],
         decoder: msgspec.msgpack.Decoder[Any],
         ttl: int,
         load: Callable[[], Awaitable[Any]],
@@ -396,7 +406,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         # The fingerprint is part of the flight key: a reader that saw newer counters (a write
         # committed meanwhile) must not share a load that may predate that commit.
         (value, payload), led = await self._flights.run(
-            (key, fingerprint), lambda: self._load_and_store(key, fingerprint, ttl, load)
+            (key, fingerprint), lambda: self._load_and_store(key, tags, fingerprint, ttl, load)
         )
         if led or payload is None:
             return value
@@ -416,6 +426,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
     async def _load_and_store(
         self,
         key: str,
+        tags: list[str],
         fingerprint: bytes,
         ttl: int,
         load: Callable[[], Awaitable[Any]],
@@ -433,7 +444,12 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         envelope = seal(fingerprint, payload)
         ttl = self._config.jittered(ttl)
         if isinstance(self._cache, CacheGateway):
-            await self._cache._write([(self._cache._full_key(key), envelope)], ttl)
+            if self._store is not None:
+                # The value and its counters' lives in one round trip: a counter never expires
+                # before an entry that depends on it.
+                await self._store(tags, self._cache, key, envelope, ttl)
+            else:
+                await self._cache._write([(self._cache._full_key(key), envelope)], ttl)
         else:
             try:
                 await self._cache.set_value(key, envelope, ttl)
@@ -446,6 +462,8 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         deps: list[str] | None = self._dependencies.get(profile, _UNKNOWN)
         if deps is _UNKNOWN:
             deps = profile_dependencies(self._info, self._resolver, profile)
+            if deps and self._watch is not None:
+                self._watch(tag for tag in deps if ":" not in tag)
             # Profile names come from clients (a query parameter): remember only those the
             # model declares, so the memo stays bounded.
             if profile == "default" or profile in self._declared_profiles:

@@ -6,6 +6,11 @@ core allowed to import sqlalchemy.
 
 from loom.core.events import MutationEvent, SupportsPostCommit
 from loom.core.model import Projection
+from loom.core.repository.sqlalchemy._cache_journal import (
+    SQLAlchemyInvalidationJournal,
+    build_cache_journal,
+    cache_journal_table,
+)
 from loom.core.repository.sqlalchemy._compiler import (
     CompiledModel,
     ModelRegistry,
@@ -63,6 +68,7 @@ __all__ = [
     "Propagation",
     "RepositorySQLAlchemy",
     "SQLAlchemyDefaultRepositoryBuilder",
+    "SQLAlchemyInvalidationJournal",
     "SQLAlchemyJobLedger",
     "SQLAlchemyOutboxStore",
     "SQLAlchemyPersistence",
@@ -71,8 +77,10 @@ __all__ = [
     "SupportsPostCommit",
     "TimestampMixin",
     "Transaction",
+    "build_cache_journal",
     "build_outbox_storage",
     "build_sqlalchemy_repository_registration_module",
+    "cache_journal_table",
     "compile_model",
     "current_session_manager",
     "get_session",
