@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import math
+import time
 import typing
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -114,7 +116,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         self.stats: CacheStats = stats if isinstance(stats, CacheStats) else CacheStats()
         """Hits, misses, errors and bypasses (shared with the data gateway)."""
         self._flights: SingleFlight[_Loaded] = SingleFlight()
-        self._recent: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
+        self._recent: OrderedDict[tuple[str, bytes], tuple[bytes, float]] = OrderedDict()
         model_type = self._info.model
         self._one_decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(model_type | None)
         self._page_decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(
@@ -383,10 +385,15 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         recent = self._recent.get((key, fingerprint))
         if recent is None:
             return MISS
+        payload, expires = recent
+        if expires <= time.monotonic():
+            # The entry it stored has expired too: its TTL bounds how long a value may live.
+            del self._recent[(key, fingerprint)]
+            return MISS
         # A load for these very counters finished after our read was answered (its flight is
         # gone): as valid as the entry it stored.
         self.stats.hits += 1
-        return decoder.decode(recent)
+        return decoder.decode(payload)
 
     async def _fill(
         self,
@@ -437,12 +444,13 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         except (TypeError, msgspec.EncodeError) as exc:
             logger.warning("cache: result under %r cannot be encoded, not cached: %r", key, exc)
             return value, None
-        # Remembered before the flight ends, so a reader whose miss raced this load finds it.
-        self._recent[(key, fingerprint)] = payload
-        while len(self._recent) > _RECENT_LOADS:
-            self._recent.popitem(last=False)
         envelope = seal(fingerprint, payload)
         ttl = self._config.jittered(ttl)
+        # Remembered before the flight ends, so a reader whose miss raced this load finds it;
+        # no longer than the entry it stores lives.
+        self._recent[(key, fingerprint)] = (payload, time.monotonic() + (ttl or math.inf))
+        while len(self._recent) > _RECENT_LOADS:
+            self._recent.popitem(last=False)
         if isinstance(self._cache, CacheGateway):
             if self._store is not None:
                 # The value and its counters' lives in one round trip: a counter never expires

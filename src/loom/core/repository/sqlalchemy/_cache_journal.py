@@ -142,9 +142,9 @@ class SQLAlchemyInvalidationJournal:
         connection = await self.manager.engine.connect()
         try:
             raw = await connection.get_raw_connection()
-            raw.detach()
-            driver = raw.driver_connection
+            driver = raw.driver_connection  # asyncpg's connection (gone from raw once detached)
             assert driver is not None
+            raw.detach()
 
             def announced(*_args: Any) -> None:
                 wake()
