@@ -97,7 +97,9 @@ async def _ids(gauges: Any) -> list[int]:
     return [g.id for g in (await gauges.list_paginated(PageParams(limit=10))).items]
 
 
-async def test_an_orm_update_through_the_session_invalidates(sm: SessionManager, gauges: Any) -> None:
+async def test_an_orm_update_through_the_session_invalidates(
+    sm: SessionManager, gauges: Any
+) -> None:
     assert await _cached_value(sm, gauges, 1) == 1
     await gauges.set_by_orm(1, 10)
     assert await _cached_value(sm, gauges, 1) == 10
@@ -151,9 +153,11 @@ async def test_a_standalone_session_delivers_what_it_committed(
     assert await _cached_value(sm, gauges, 2) == 2
     async with sm.session() as session:
         row = await session.get(record, 1)
+        assert row is not None
         row.value = 11
         await session.commit()
         other = await session.get(record, 2)
+        assert other is not None
         other.value = 22
         await session.rollback()  # never committed: nothing to invalidate, nothing changed
     assert await _cached_value(sm, gauges, 1) == 11
