@@ -214,7 +214,8 @@ class Recovery:
                 self._journal_down = True
                 logger.warning(
                     "cannot read the cache invalidation journal (%r); the cache epoch is "
-                    "replaced instead whenever this process must catch up",
+                    "replaced instead whenever this process must catch up. If its table is "
+                    "missing, create it (database.schema: create_all, or a migration)",
                     exc,
                 )
             return None
