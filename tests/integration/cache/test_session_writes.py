@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loom.core.cache import CachedRepository, CacheGateway, GenerationalDependencyResolver
+from loom.core.cache import CachedRepository
 from loom.core.query import PageParams
 from loom.core.repository.sqlalchemy import (
     RepositorySQLAlchemy,
@@ -18,8 +18,7 @@ from loom.core.repository.sqlalchemy import (
     compile_model,
     with_session_scope,
 )
-from tests.conftest import Database
-from tests.integration.cache.sql import Gauge, counting_statements, fresh_base
+from tests.integration.cache.sql import Gauge, cached_repository, counting_statements
 from tests.integration.cache.stacks import memory_config
 
 
@@ -58,26 +57,8 @@ class GaugeRepository(RepositorySQLAlchemy[Gauge, int]):
 
 
 @pytest.fixture
-async def sm(db: Database) -> AsyncIterator[SessionManager]:
-    manager = SessionManager(db.url, connect_args=db.connect_args)
-    manager.base = fresh_base()
-    await manager.create_all(manager.base)
-    try:
-        yield manager
-    finally:
-        await manager.dispose()
-
-
-@pytest.fixture
 async def gauges(sm: SessionManager) -> AsyncIterator[CachedRepository[Gauge, Any, Any, int]]:
-    config = memory_config()
-    data, counters = CacheGateway.pair_from_config(config)
-    cached: CachedRepository[Gauge, Any, Any, int] = CachedRepository(
-        GaugeRepository(sm),
-        config=config,
-        cache=data,
-        dependency_resolver=GenerationalDependencyResolver(counters),
-    )
+    cached, (data, _) = cached_repository(sm, memory_config(), GaugeRepository(sm))
     await cached.create_many([Gauge(id=1, value=1), Gauge(id=2, value=2)])
     yield cached
     await data.close()

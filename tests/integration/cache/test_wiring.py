@@ -3,11 +3,7 @@ in-process cache and on Redis, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from loom.core.cache import (
     CacheConfig,
@@ -18,34 +14,7 @@ from loom.core.cache import (
 from loom.core.query import PageParams
 from loom.core.repository.sqlalchemy import RepositorySQLAlchemy, SessionManager
 from loom.testing import InMemoryRepository
-from tests.conftest import Database
-from tests.integration.cache.sql import Gauge, counting_statements, fresh_base
-from tests.integration.cache.stacks import memory_config, redis_config
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
-async def cache_config(request: pytest.FixtureRequest) -> AsyncIterator[CacheConfig]:
-    if request.param == "memory":
-        yield memory_config()
-        return
-    url = request.getfixturevalue("redis_url")
-    config = redis_config(url, f"loomtest_{uuid.uuid4().hex[:12]}")
-    yield config
-    data, counters = CacheGateway.pair_from_config(config)
-    for gateway in (data, counters):
-        await gateway.clear()
-        await gateway.close()
-
-
-@pytest.fixture
-async def sm(db: Database) -> AsyncIterator[SessionManager]:
-    manager = SessionManager(db.url, connect_args=db.connect_args)
-    manager.base = fresh_base()
-    await manager.create_all(manager.base)
-    try:
-        yield manager
-    finally:
-        await manager.dispose()
+from tests.integration.cache.sql import Gauge, cached_repository, counting_statements
 
 
 async def _close(*gateways: CacheGateway) -> None:
@@ -89,15 +58,8 @@ async def test_a_hand_wired_cached_repository_is_never_stale_after_its_own_write
 async def test_writes_through_the_plain_repository_invalidate_too(
     sm: SessionManager, cache_config: CacheConfig
 ) -> None:
-    data, counters = CacheGateway.pair_from_config(cache_config)
-    resolver = GenerationalDependencyResolver(counters)
     plain: RepositorySQLAlchemy[Gauge, int] = RepositorySQLAlchemy(sm, Gauge)
-    gauges: CachedRepository[Gauge, Any, Any, int] = CachedRepository(
-        RepositorySQLAlchemy(sm, Gauge),
-        config=cache_config,
-        cache=data,
-        dependency_resolver=resolver,
-    )
+    gauges, (data, counters) = cached_repository(sm, cache_config)
     try:
         await plain.create(Gauge(id=1, value=1))
         assert await gauges.get_by_id(1) == Gauge(id=1, value=1)
@@ -141,13 +103,7 @@ async def test_one_commit_bumps_once_however_often_the_resolver_was_registered(
 async def test_a_cached_in_memory_repository_invalidates_after_its_own_writes(
     cache_config: CacheConfig,
 ) -> None:
-    data, counters = CacheGateway.pair_from_config(cache_config)
-    gauges: CachedRepository[Gauge, Any, Any, int] = CachedRepository(
-        InMemoryRepository(Gauge),
-        config=cache_config,
-        cache=data,
-        dependency_resolver=GenerationalDependencyResolver(counters),
-    )
+    gauges, (data, counters) = cached_repository(None, cache_config, InMemoryRepository(Gauge))
     try:
         await gauges.create(Gauge(id=1, value=1))
         assert await gauges.get_by_id(1) == Gauge(id=1, value=1)
