@@ -220,17 +220,25 @@ def _missing_module(exc: BaseException) -> str | None:
 
 
 def _extra_installing(dist: metadata.Distribution | None, module: str) -> str | None:
-    """The extra of ``dist`` whose requirements include the distribution named ``module``."""
+    """The smallest extra of ``dist`` whose requirements include the distribution ``module``.
+
+    The smallest, because aggregate extras (``all``, ``dev``) list the same requirement.
+    """
     if dist is None:
         return None
     wanted = _normalize(module)
+    sizes: dict[str, int] = {}
+    providing: set[str] = set()
     for requirement in dist.requires or ():
         name, _, marker = requirement.partition(";")
         found = _REQUIREMENT.match(name)
         extra = _EXTRA_MARKER.search(marker)
-        if found and extra and _normalize(found[1]) == wanted:
-            return extra[1]
-    return None
+        if found is None or extra is None:
+            continue
+        sizes[extra[1]] = sizes.get(extra[1], 0) + 1
+        if _normalize(found[1]) == wanted:
+            providing.add(extra[1])
+    return min(sorted(providing), key=sizes.__getitem__, default=None)
 
 
 def _checked(candidate: Any, where: str) -> type[Extension]:

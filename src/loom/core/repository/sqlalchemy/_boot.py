@@ -36,16 +36,22 @@ def safe_url(url: str) -> str:
     return parsed.render_as_string(hide_password=True) if parsed is not None else url
 
 
+_DISPLAY = {"postgresql": "PostgreSQL", "sqlite": "SQLite", "mysql": "MySQL"}
+
+
 def where(url: str) -> str:
-    """The database in the user's terms: ``host:port/db`` of a server, the file of SQLite."""
+    """The database in the user's terms: ``the PostgreSQL database 'shop' at host:5432``, or
+    ``the SQLite file ./app.db``."""
     parsed = _parse(url)
     if parsed is None:
-        return repr(url)
-    if parsed.get_backend_name() == "sqlite":
-        return f"SQLite file {parsed.database}" if parsed.database else "in-memory SQLite"
+        return f"the database {url!r}"
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return f"the SQLite file {parsed.database}" if parsed.database else "in-memory SQLite"
     host = parsed.host or "localhost"
     port = f":{parsed.port}" if parsed.port else ""
-    return f"{parsed.get_backend_name()} at {host}{port}/{parsed.database or ''}"
+    name = f" {parsed.database!r}" if parsed.database else ""
+    return f"the {_DISPLAY.get(backend, backend)} database{name} at {host}{port}"
 
 
 def url_error(url: str, exc: BaseException) -> ConfigError:
@@ -57,26 +63,41 @@ def url_error(url: str, exc: BaseException) -> ConfigError:
             f"database.url {shown!r} is not a database URL; write it as {SUPPORTED}",
             code="database_url_invalid",
         )
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    backend, _, driver = parsed.drivername.partition("+")
     if isinstance(exc, sa_exc.NoSuchModuleError):
         return ConfigError(
             f"database.url {shown!r} names the dialect {parsed.drivername!r}, which SQLAlchemy "
             f"does not know; Loom runs on {SUPPORTED}",
             code="database_url_invalid",
         )
-    missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
     suggested = _ASYNC_DRIVERS.get(backend)
-    better = f"{backend}+{suggested}://" if suggested else SUPPORTED
+    if suggested is not None and driver != suggested:
+        # postgresql:// and sqlite:// mean synchronous drivers (installed or not).
+        uses = f"the driver {driver!r}" if driver else f"{backend}'s default driver"
+        return ConfigError(
+            f"database.url {shown!r} uses {uses}, which is not async; the kernel needs an "
+            f"async driver: write {backend}+{suggested}://{shown.partition('://')[2]}",
+            code="database_url_invalid",
+        )
+    missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+    if missing is not None and not driver:
+        return ConfigError(
+            f"database.url {shown!r} names no driver, and {backend}'s default one ({missing}, "
+            "not installed) is not async; name an async driver (dialect+driver://...), or use "
+            f"a database Loom is tested on: {SUPPORTED}",
+            code="database_url_invalid",
+        )
     if missing is not None:
         return ConfigError(
             f"database.url {shown!r} needs the driver module {missing!r}, which is not "
-            f"installed; the kernel needs an async driver: write {better}",
+            f"installed; install it (pip install {missing}), or use a database Loom is tested "
+            f"on: {SUPPORTED}",
             code="database_driver_missing",
         )
     if isinstance(exc, sa_exc.InvalidRequestError) and "async" in str(exc):
         return ConfigError(
-            f"database.url {shown!r} names the synchronous driver {driver!r}; the kernel needs "
-            f"an async driver: write {better}",
+            f"database.url {shown!r} names the synchronous driver {driver or backend!r}; the "
+            f"kernel needs an async driver: {SUPPORTED}",
             code="database_url_invalid",
         )
     return ConfigError(
@@ -98,44 +119,44 @@ def connect_error(url: str, exc: BaseException) -> LoomError:
     user = parsed.username if parsed is not None else None
     if state in ("28P01", "28000"):
         return BootError(
-            f"the database at {place} refused the login of user {user!r}: "
+            f"{place} refused the login of user {user!r}: "
             f"{_first_line(root)}; fix the user or password in database.url",
             code="database_login_refused",
         )
     if state == "3D000":
         name = parsed.database if parsed is not None else "?"
         return BootError(
-            f"the database {name!r} does not exist on {place}; create it (createdb {name}) or "
-            "fix database.url",
+            f"{place} does not exist; create it (createdb {name}) or fix the database name in "
+            "database.url",
             code="database_missing",
         )
     if isinstance(root, socket.gaierror):
         host = parsed.host if parsed is not None else "?"
         return BootError(
-            f"the database host {host!r} of {place} is unknown (name resolution failed); fix "
-            "the host in database.url",
+            f"{place} cannot be reached: the host {host!r} is unknown (name resolution failed); "
+            "fix the host in database.url",
             code="database_unreachable",
         )
     if isinstance(root, TimeoutError):
         return BootError(
-            f"the database at {place} did not answer in time; check that it is up and "
-            "reachable, or fix database.url",
+            f"{place} did not answer in time; check that it is up and reachable, or fix "
+            "database.url",
             code="database_unreachable",
         )
     if isinstance(root, ConnectionRefusedError) or _errno(root) == errno.ECONNREFUSED:
         return BootError(
-            f"the database at {place} refused the connection (is it running?); start it, or "
-            "fix the host and port in database.url",
+            f"{place} refused the connection (is it running?); start it, or fix the host and "
+            "port in database.url",
             code="database_unreachable",
         )
     if isinstance(root, OSError):
         return BootError(
-            f"the database at {place} cannot be reached: {_first_line(root)}; check that it "
-            "is up and reachable, or fix database.url",
+            f"{place} cannot be reached: {_first_line(root)}; check that it is up and "
+            "reachable, or fix database.url",
             code="database_unreachable",
         )
     return BootError(
-        f"the database at {place} failed at boot: {_first_line(root)}",
+        f"{place} failed at boot: {_first_line(root)}",
         code="database_failed",
     )
 
@@ -145,12 +166,12 @@ def _sqlite_error(parsed: URL, place: str, root: BaseException) -> BootError:
     folder = path.parent
     if parsed.database and not folder.is_dir():
         return BootError(
-            f"the {place} cannot be opened: the folder {str(folder)!r} does not exist; create "
-            "it, or fix the path in database.url",
+            f"{place} cannot be opened: the folder {str(folder)!r} does not exist; create it, "
+            "or fix the path in database.url",
             code="database_unreachable",
         )
     return BootError(
-        f"the {place} cannot be opened: {_first_line(root)}; check the file and its folder's "
+        f"{place} cannot be opened: {_first_line(root)}; check the file and its folder's "
         "permissions, or fix the path in database.url",
         code="database_unreachable",
     )
