@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import time
 import uuid
@@ -20,9 +21,13 @@ from typing import Any
 
 import pytest
 import redis.asyncio
+import sqlalchemy as sa
 
+from loom.core.bootstrap import Components, Kernel
+from loom.core.config import load_config
 from tests.conftest import REDIS_URL, Database
 from tests.faults import TcpProxy
+from tests.integration.cache.api_process import Dial, kernel_config
 
 pytestmark = pytest.mark.integration
 
@@ -246,3 +251,34 @@ async def test_the_window_that_cannot_be_closed_lasts_until_the_entry_ttl(
     print(f"unclosable window: {window:.2f}s of stale reads ({stale_reads} reads), TTL {ttl}s")
     assert stale_reads > 0  # the reader kept Redis and had the entry: the window is real
     assert window <= ttl + 2  # and it ends with the entry's TTL (generous margin for load)
+
+
+async def test_without_the_journal_table_a_process_warns_and_leaves_the_epoch_alone(
+    db: Database, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="loom.cache")
+    overrides = kernel_config(_settings(db, namespace, 6379))
+    epoch_key = f"{namespace}_counters:loom:epoch"
+    async with Kernel(load_config(overrides=overrides), Components(models=[Dial])) as first:
+        await first.for_model(Dial).create(Dial(id=1, value=1))
+        assert await first.for_model(Dial).get_by_id(1) == Dial(id=1, value=1)
+        engine = first.persistence.session_manager.engine  # type: ignore[attr-defined]
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("DROP TABLE loom_cache_invalidations"))
+    client = redis.asyncio.from_url(REDIS_URL)
+    try:
+        epoch = await client.get(epoch_key)
+        assert epoch is not None
+        # Migrations that never created the table: the schema is left alone.
+        migrated = load_config(overrides={**overrides, "database.schema": "none"})
+        async with Kernel(migrated, Components(models=[Dial])) as second:
+            assert second.cache is not None
+            assert second.cache.journal is None
+            dials = second.for_model(Dial)
+            assert await dials.get_by_id(1) == Dial(id=1, value=1)
+            assert second.cache.data is not None
+            assert second.cache.data.stats.hits == 1  # the first process's entry, still valid
+        assert await client.get(epoch_key) == epoch
+    finally:
+        await client.aclose()
+    assert any("does not exist" in r.getMessage() for r in caplog.records)

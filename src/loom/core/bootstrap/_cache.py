@@ -3,7 +3,7 @@ and the journal of invalidations a shared cache did not receive."""
 
 from __future__ import annotations
 
-import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from loom.core.cache import (
@@ -21,7 +21,7 @@ from loom.core.repository.abc import RepoFor
 if TYPE_CHECKING:
     from loom.core.bootstrap._kernel import Kernel
 
-_STORAGE = "loom.core.repository.sqlalchemy"
+logger = logging.getLogger("loom.cache")
 
 
 class KernelCache:
@@ -50,10 +50,9 @@ class KernelCache:
         """Open the backends and bump counters after every commit."""
         config = self.config
         self.data, self.counters = CacheGateway.pair_from_config(config)
-        if self.counters.shared:
-            # The storage adapter is loaded by name: this module imports no database library.
-            storage = importlib.import_module(_STORAGE)
-            self.journal = storage.build_cache_journal(kernel.persistence)
+        journal = getattr(kernel.persistence, "cache_journal", None)  # absent: another adapter
+        if self.counters.shared and journal is not None:
+            self.journal = journal()
         self.resolver = GenerationalDependencyResolver(
             self.counters,
             journal=self.journal,
@@ -65,12 +64,26 @@ class KernelCache:
 
     async def on_started(self, kernel: Kernel) -> None:
         """Catch up on invalidations recorded before this process started, then keep applying
-        those other processes record (the journal's table exists now)."""
-        if self.journal is not None and self.resolver is not None:
-            self.applier = JournalApplier(
-                self.resolver, self.journal, poll=self.config.invalidation_poll
+        those other processes record (the journal's table exists now, unless the schema is
+        left to migrations that did not create it)."""
+        journal, resolver = self.journal, self.resolver
+        if journal is None or resolver is None:
+            return
+        try:
+            ready = await journal.ready()
+        except Exception:
+            ready = True  # cannot tell now; reads that need it will say what fails
+        if not ready:
+            logger.warning(
+                "cache: the table of lost cache invalidations does not exist, so a write whose "
+                "counter bump cannot reach the cache leaves other processes serving the old "
+                "value until its TTL; create it (database.schema: create_all, or a migration)"
             )
-            await self.applier.start()
+            resolver.recovery.drop_journal()
+            self.journal = None
+            return
+        self.applier = JournalApplier(resolver, journal, poll=self.config.invalidation_poll)
+        await self.applier.start()
 
     def wrap_repository(self, model: type[Any], repository: RepoFor[Any]) -> RepoFor[Any]:
         """The cached repository of ``model``, or ``repository`` when it is not to be cached."""

@@ -38,6 +38,10 @@ class JournalListener(Protocol):
 class InvalidationJournal(Protocol):
     """Durable record of invalidations the counter backend did not receive."""
 
+    async def ready(self) -> bool:
+        """Whether the journal's storage exists (its table was created)."""
+        ...
+
     async def record(self, tags: Sequence[str]) -> int:
         """Record one lost invalidation in a transaction of its own, committed on return.
 
@@ -113,6 +117,11 @@ class MemoryInvalidationJournal:
     def _check(self) -> None:
         if self._fail():
             raise OSError("invalidation journal unavailable")
+
+    async def ready(self) -> bool:
+        """Always: a dict needs no table."""
+        self._check()
+        return True
 
     async def record(self, tags: Sequence[str]) -> int:
         """Record one lost invalidation and announce it to listeners."""

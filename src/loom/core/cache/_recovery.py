@@ -66,6 +66,11 @@ class Recovery:
         self._retry_at = 0.0
         self._journal_down = False
 
+    def drop_journal(self) -> None:
+        """Go on without a journal (its storage does not exist): only lost bumps block."""
+        self.journal = None
+        self.blocked = self._owed
+
     def saw_failure(self) -> None:
         """The counter backend did not answer this process: block until the journal is applied.
 

@@ -38,6 +38,7 @@ from loom.core.repository.sqlalchemy._di import (
     SQLAlchemyPersistence,
     build_sqlalchemy_repository_registration_module,
 )
+from loom.core.repository.sqlalchemy._extension import SQLAlchemyExtension
 from loom.core.repository.sqlalchemy._outbox_store import (
     SQLAlchemyJobLedger,
     SQLAlchemyOutboxStore,
@@ -68,6 +69,7 @@ __all__ = [
     "Propagation",
     "RepositorySQLAlchemy",
     "SQLAlchemyDefaultRepositoryBuilder",
+    "SQLAlchemyExtension",
     "SQLAlchemyInvalidationJournal",
     "SQLAlchemyJobLedger",
     "SQLAlchemyOutboxStore",

@@ -90,6 +90,16 @@ class SQLAlchemyInvalidationJournal:
         self.table = table
         self._postgres = manager.dialect_name == "postgresql"
 
+    async def ready(self) -> bool:
+        """Whether the journal's table exists."""
+        table = self.table
+        async with self.manager.engine.connect() as conn:
+            return bool(
+                await conn.run_sync(
+                    lambda sync: sa.inspect(sync).has_table(table.name, schema=table.schema)
+                )
+            )
+
     async def record(self, tags: Sequence[str]) -> int:
         """Record one lost invalidation (committed on return) and announce it."""
         shown = list(tags[:_TAGS_KEPT])
