@@ -111,9 +111,15 @@ async def test_messages_written_before_versions_and_headers_still_run(stage: Cel
 
         def send_legacy(job: str, payload: dict[str, object], retries: int) -> None:
             # The body as Loom wrote it before messages had a version and headers.
-            body = {"job_id": uuid.uuid4().hex, "job": f"{APP_MODULE}:{job}", "queue": "notes"}
-            body |= {"params": {}, "payload": payload, "on_success": None}
-            body["on_failure"] = f"{APP_MODULE}:NoteOutcome"
+            body: dict[str, object] = {
+                "job_id": uuid.uuid4().hex,
+                "job": f"{APP_MODULE}:{job}",
+                "queue": "notes",
+                "params": {},
+                "payload": payload,
+                "on_success": None,
+                "on_failure": f"{APP_MODULE}:NoteOutcome",
+            }
             app.send_task(
                 f"loom.job.{APP_MODULE}.{job}", args=(body,), queue=stage.queue, retries=retries
             )

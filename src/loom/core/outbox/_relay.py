@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 
 from loom.core.errors import JobError
 from loom.core.events import MutationEvent
+from loom.core.outbox._claims import RunningDeliveries
 from loom.core.outbox._message import OUTBOX_ENTITY, Clock, OutboxMessage, utc_now
 from loom.core.outbox._outage import Backoff, OutageLog, backoff_delay, describe, is_unavailable
 from loom.core.outbox._ports import OutboxStore, Publisher
@@ -105,9 +106,9 @@ class OutboxRelay:
         self._stopping = False
         self._next_due: datetime | None = None
         self._next_purge: datetime | None = None
-        self._in_flight: dict[str, asyncio.Task[None]] = {}
-        self._lost: set[str] = set()
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._running = RunningDeliveries(
+            store, self.relay_id, self.settings.lease, lambda: self.clock()
+        )
         self._saturated = False
         self._outage = OutageLog(
             logger,
@@ -121,7 +122,7 @@ class OutboxRelay:
     @property
     def in_flight(self) -> int:
         """Deliveries running now."""
-        return len(self._in_flight)
+        return len(self._running)
 
     # -- one round ---------------------------------------------------------------------------
 
@@ -146,14 +147,14 @@ class OutboxRelay:
         return len(batch)
 
     async def _claim(self, now: datetime) -> list[OutboxMessage]:
-        free = self.settings.concurrency - len(self._in_flight)
+        free = self.settings.concurrency - len(self._running)
         if free <= 0:
             return []
         limit = min(self.settings.batch_size, free)
         batch = await self.store.claim(self.relay_id, limit, now, self.settings.lease)
         self._saturated = len(batch) == limit
         # A claim of ours that expired during an outage comes back to us: it is running here.
-        return [message for message in batch if message.id not in self._in_flight]
+        return [message for message in batch if message.id not in self._running]
 
     async def _purge_when_due(self, now: datetime) -> None:
         # At most once per poll interval, even while a backlog keeps rounds back to back.
@@ -187,18 +188,12 @@ class OutboxRelay:
         ``watched``: the caller awaits the task and sees its error; otherwise it is logged here.
         """
         task = asyncio.create_task(self._deliver(message), name=f"loom-outbox-{message.id}")
-        self._in_flight[message.id] = task
+        self._running.add(message.id, task)
         task.add_done_callback(lambda done: self._finished(message, done, watched))
-        if self._heartbeat is None or self._heartbeat.done():
-            self._heartbeat = asyncio.create_task(
-                self._keep_claims(), name=f"loom-outbox-heartbeat-{self.relay_id}"
-            )
         return task
 
     def _finished(self, message: OutboxMessage, task: asyncio.Task[None], watched: bool) -> None:
-        if self._in_flight.get(message.id) is task:
-            del self._in_flight[message.id]
-        self._lost.discard(message.id)
+        self._running.remove(message.id, task)
         error = None if task.cancelled() else task.exception()
         if error is not None and not watched:
             logger.error(
@@ -283,37 +278,6 @@ class OutboxRelay:
         if self._next_due is None or retry_at < self._next_due:
             self._next_due = retry_at
 
-    async def _keep_claims(self) -> None:
-        """The heartbeat: renew the claims of running deliveries every third of the lease."""
-        interval = self.settings.lease / 3
-        while self._in_flight:
-            await asyncio.sleep(interval)
-            running = [i for i, task in self._in_flight.items() if not task.done()]
-            if not running:
-                continue
-            try:
-                held = set(
-                    await self.store.renew(
-                        self.relay_id, running, self.clock(), self.settings.lease
-                    )
-                )
-            except Exception as exc:
-                # An outage is logged by the loop; the claims are renewed once it answers.
-                logger.debug("outbox relay %s could not renew its claims: %r", self.relay_id, exc)
-                continue
-            for message_id in running:
-                task = self._in_flight.get(message_id)
-                if message_id in held or message_id in self._lost or task is None or task.done():
-                    continue
-                self._lost.add(message_id)
-                logger.warning(
-                    "outbox relay %s lost its claim on message %s while delivering it (the "
-                    "database did not answer for longer than outbox.lease); another relay may "
-                    "deliver it again",
-                    self.relay_id,
-                    message_id,
-                )
-
     # -- the loop ----------------------------------------------------------------------------
 
     def wake(self) -> None:
@@ -348,13 +312,12 @@ class OutboxRelay:
             await asyncio.wait_for(asyncio.shield(task), grace)
         except TimeoutError:
             await _cancel(task)
-        running = list(self._in_flight.values())
+        running = list(self._running.tasks.values())
         if running:
             _, late = await asyncio.wait(running, timeout=max(0.0, deadline - loop.time()))
             for delivery in late:
                 await _cancel(delivery)
-        if self._heartbeat is not None:
-            await _cancel(self._heartbeat)
+        await self._running.stop()
 
     async def _loop(self) -> None:
         while not self._stopping:
@@ -371,7 +334,7 @@ class OutboxRelay:
                 continue
             self._outage.recovered()
             self._signal_progress()
-            if self._saturated and len(self._in_flight) < self.settings.concurrency:
+            if self._saturated and len(self._running) < self.settings.concurrency:
                 continue  # a backlog: claim more at once
             # Woken early by commits that wrote the outbox and by deliveries that free a slot.
             await self._sleep(self._idle_delay())
@@ -418,7 +381,7 @@ class OutboxRelay:
                 )
             if self.running:
                 progress = self._progress
-                if not self._in_flight:
+                if not self._running:
                     self.wake()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(progress.wait(), remaining)
