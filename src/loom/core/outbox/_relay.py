@@ -204,8 +204,12 @@ class OutboxRelay:
                 message.topic,
                 exc_info=error,
             )
-        # The next message of its key may be due now, or a backlog is waiting for the slot.
-        if message.ordering_key is not None or self._saturated:
+        # The next message of its key may be due now; a backlog waits until half the slots
+        # are free, so that claims stay batches rather than one row per finished delivery.
+        free = self.settings.concurrency - len(self._running)
+        if message.ordering_key is not None or (
+            self._saturated and free >= max(1, self.settings.concurrency // 2)
+        ):
             self._wake.set()
         self._signal_progress()
 
@@ -335,7 +339,7 @@ class OutboxRelay:
             self._outage.recovered()
             self._signal_progress()
             if self._saturated and len(self._running) < self.settings.concurrency:
-                continue  # a backlog: claim more at once
+                continue  # a backlog and free slots: claim more at once
             # Woken early by commits that wrote the outbox and by deliveries that free a slot.
             await self._sleep(self._idle_delay())
 
