@@ -217,7 +217,7 @@ class OutboxRelay:
         try:
             await self.publisher.publish(message)
         except Exception as exc:
-            await self._settle(message, functools.partial(self._failed, message, exc))
+            await self._failed(message, exc)
             return
         if self.crash_hook is not None:
             self.crash_hook("published", message)
@@ -255,6 +255,7 @@ class OutboxRelay:
     async def _failed(self, message: OutboxMessage, exc: Exception) -> None:
         failures = message.attempts + 1
         error = describe(exc)
+        retry_at: datetime | None = None
         if failures >= self.settings.max_attempts:
             logger.error(
                 "outbox message %s (%s) dead-lettered after %d failed deliveries: %s",
@@ -263,23 +264,25 @@ class OutboxRelay:
                 failures,
                 error,
             )
-            await self.store.mark_failed(message.id, self.relay_id, error, None)
-            return
-        delay = backoff_delay(
-            failures, self.settings.backoff_base, self.settings.backoff_max, self.rng
+        else:
+            delay = backoff_delay(
+                failures, self.settings.backoff_base, self.settings.backoff_max, self.rng
+            )
+            retry_at = self.clock() + timedelta(seconds=delay)
+            logger.warning(
+                "outbox message %s (%s) failed (attempt %d of %d), retried in %.3fs: %s",
+                message.id,
+                message.topic,
+                failures,
+                self.settings.max_attempts,
+                delay,
+                error,
+            )
+        await self._settle(
+            message,
+            functools.partial(self.store.mark_failed, message.id, self.relay_id, error, retry_at),
         )
-        retry_at = self.clock() + timedelta(seconds=delay)
-        logger.warning(
-            "outbox message %s (%s) failed (attempt %d of %d), retried in %.3fs: %s",
-            message.id,
-            message.topic,
-            failures,
-            self.settings.max_attempts,
-            delay,
-            error,
-        )
-        await self.store.mark_failed(message.id, self.relay_id, error, retry_at)
-        if self._next_due is None or retry_at < self._next_due:
+        if retry_at is not None and (self._next_due is None or retry_at < self._next_due):
             self._next_due = retry_at
 
     # -- the loop ----------------------------------------------------------------------------
