@@ -8,7 +8,6 @@ the standard library and ``loom.core`` only.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Collection
 from typing import Any, Union
 
@@ -21,8 +20,6 @@ from loom.rest._errors import MalformedBodyError, PayloadTooLargeError, Unsuppor
 MAX_JSON_DEPTH = 64
 """How deep arrays and objects of a request body may nest; deeper is a 400."""
 
-# A JSON string, escapes included, written so the regex engine never backtracks.
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = [0] * 256
 for _byte in b"[{":
@@ -91,13 +88,14 @@ def too_large(limit: int) -> PayloadTooLargeError:
 def json_depth(body: bytes) -> int:
     """How deep the arrays and objects of a JSON document nest (``{"a": [1]}`` is 2).
 
-    Brackets inside strings do not count. The scan runs in C (a regex drops the strings,
-    ``bytes.translate`` keeps the brackets), so a body of a megabyte costs milliseconds.
+    Brackets inside strings do not count. Every step is linear and runs in C: escaped
+    backslashes and quotes are dropped, so the quotes left alternate between opening and
+    closing a string; the parts outside strings are kept, and of them only the brackets.
     """
-    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
-    if not brackets:
-        return 0
-    return max(0, *itertools.accumulate(map(_STEP.__getitem__, brackets)))
+    plain = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(plain.split(b'"')[::2])
+    brackets = outside.translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 def check_depth(body: bytes, limit: int = MAX_JSON_DEPTH) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import msgspec
 import pytest
@@ -261,11 +262,25 @@ async def test_readiness_fails_only_on_critical_checks() -> None:
         (b"{}", 1),
         (b'{"a": [1, {"b": []}]}', 4),
         (b'{"a": "[[[[\\"{{{{", "b": [1]}', 2),
+        (b'{"a": "[[\\\\", "b": [[1]]}', 3),  # an escaped backslash ends before the quote
+        (b'{"a": "\\\\\\"[[", "b": [[1]]}', 3),  # then an escaped quote: still a string
         (b"[" * 70 + b"]" * 70, 70),
     ],
 )
 def test_json_depth_counts_arrays_and_objects_outside_strings(body: bytes, depth: int) -> None:
     assert json_depth(body) == depth
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'"x\\' * 300_000 + b"[" * 65, b'"' * 1_000_000 + b"[" * 65, b"[" * 500_000 + b"]" * 500_000],
+    ids=["escapes", "quotes", "brackets"],
+)
+def test_measuring_depth_stays_linear_on_hostile_bodies(body: bytes) -> None:
+    # A regex that retried from every quote took minutes on the first body; linear is ~0.1 s.
+    started = time.perf_counter()
+    json_depth(body)
+    assert time.perf_counter() - started < 5
 
 
 def test_a_body_nested_deeper_than_64_levels_is_refused() -> None:
