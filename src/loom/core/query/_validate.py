@@ -351,7 +351,8 @@ def too_many_sort_keys(count: int) -> str:
     return f"at most {MAX_SORT_KEYS} sort keys may be given, got {count}"
 
 
-def _page_end_message(page: int, limit: int) -> str:
+def page_end_message(page: int, limit: int) -> str:
+    """The message refusing an offset page whose ``page * limit`` is past :data:`MAX_PAGE_END`."""
     last = MAX_PAGE_END // limit
     return (
         f"page {page} with limit {limit} ends past row {MAX_PAGE_END}, the furthest an offset "
@@ -378,7 +379,7 @@ def _check_pagination(checker: _Checker, query: QuerySpec, max_limit: int) -> Pa
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
         checker.fail("page", f"page must be 1 or more, got {page!r}")
     elif mode is PaginationMode.OFFSET and isinstance(limit, int) and page * limit > MAX_PAGE_END:
-        checker.fail("page", _page_end_message(page, limit))
+        checker.fail("page", page_end_message(page, limit))
     if query.cursor is not None:
         if mode is not PaginationMode.CURSOR:
             checker.fail(
