@@ -10,10 +10,12 @@ transaction of its own.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from loom.core.job._callbacks import failure_arguments
 from loom.core.job._message import JobMessage
 from loom.core.job._names import ClassRegistry, name_of
 from loom.core.job._ports import JobHost, JobLedger
@@ -154,7 +156,15 @@ class JobRunner:
             callback_type = self.registry.resolve(name, "callback")
             instance = await self.host.container.abuild(callback_type)
             async with self.host.transaction(Propagation.NESTED):
-                await getattr(instance, method)(message.job_id, value, **message.context)
+                call = getattr(instance, method)
+                if method == "on_failure":
+                    # By keyword, as loom-kernel calls it: both spellings of on_failure work.
+                    arguments = {**message.context, **failure_arguments(call, value)}
+                    done = call(job_id=message.job_id, **arguments)
+                else:
+                    done = call(message.job_id, value, **message.context)
+                if inspect.isawaitable(done):  # loom-kernel allows plain `def` callbacks
+                    await done
         except Exception:
             # The job's outcome is committed; a failing callback is a bug to see in the logs,
             # not a reason to run the job again.

@@ -77,7 +77,8 @@ class JobService:
             params: ``execute``'s plain parameters (``{"product_id": 5}``), JSON-able.
             payload: The body of its ``Input()`` command, JSON-able.
             on_success: Class with ``async on_success(job_id, result, **context)``.
-            on_failure: Class with ``async on_failure(job_id, error, **context)``.
+            on_failure: Class with ``async on_failure(job_id, exc_type, exc_msg, **context)``
+                (loom-kernel's spelling) or ``async on_failure(job_id, error, **context)``.
             countdown: Seconds to wait after commit before the first run.
             idempotency_key: Dispatches of one job class with one key are one job (same id,
                 one run).
@@ -191,9 +192,10 @@ class JobService:
         if callback is None:
             return None
         if not isinstance(callback, type) or not callable(getattr(callback, method, None)):
+            arguments = "result" if method == "on_success" else "exc_type, exc_msg"
             raise JobError(
                 f"{method}={callback!r} must be a class with `async def {method}(self, job_id, "
-                f"{'result' if method == 'on_success' else 'error'}, **context)`"
+                f"{arguments}, **context)`"
             )
         return self.runner.registry.add(callback)
 
