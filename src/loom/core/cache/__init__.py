@@ -16,6 +16,15 @@ sqlalchemy, fastapi, celery or redis (Redis is reached through ``aiocache.RedisC
 """
 
 from loom.core.cache._backend import CacheBackend, CacheStats
+from loom.core.cache._calls import (
+    CachedCalls,
+    CallPolicy,
+    GatewayCachedCalls,
+    PassThroughCalls,
+    cache_call,
+    cached_calls,
+    declares_cache_call,
+)
 from loom.core.cache._config import CacheConfig
 from loom.core.cache._gateway import CacheGateway
 from loom.core.cache._markers import cache_query, cached, is_cached
@@ -30,11 +39,18 @@ __all__ = [
     "CacheConfig",
     "CacheGateway",
     "CacheStats",
+    "CachedCalls",
     "CachedRepository",
+    "CallPolicy",
     "DependencyResolver",
+    "GatewayCachedCalls",
     "GenerationalDependencyResolver",
     "MsgspecSerializer",
+    "PassThroughCalls",
+    "cache_call",
     "cache_query",
     "cached",
+    "cached_calls",
+    "declares_cache_call",
     "is_cached",
 ]
