@@ -100,7 +100,18 @@ def _normalize(raw: dict[str, Any]) -> dict[str, Any]:
     jobs = raw.get("jobs")
     if isinstance(jobs, dict):
         raw = {**raw, "jobs": _split_jobs(jobs)}
+    database = raw.get("database")
+    if isinstance(database, dict) and isinstance(database.get("schema"), dict):
+        raw = {**raw, "database": {**database, "schema": _schema_mode(database["schema"])}}
     return raw
+
+
+def _schema_mode(schema: dict[str, Any]) -> Any:
+    """loom-kernel's ``database.schema: {mode: create_all | external}``: Loom's ``schema``."""
+    if set(schema) != {"mode"}:
+        return schema  # other keys (row-level security settings): the type check names them
+    mode = schema["mode"]
+    return "none" if mode == "external" else mode
 
 
 def _normalize_logging(section: dict[str, Any]) -> dict[str, Any]:

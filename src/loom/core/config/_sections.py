@@ -121,6 +121,8 @@ class CacheSection(Section, frozen=True):
         ttl: Per-entity overrides (``user``, ``user_list``).
         max_size: Entry bound injected into in-memory backends.
         aiocache: Backend settings by alias, in aiocache's own format (kept raw).
+        aiocache_config: loom-kernel's name of ``aiocache`` (give one of the two).
+        ttl_jitter: Fraction of a TTL added at random to each write (0 to 1).
     """
 
     enabled: bool = True
@@ -131,10 +133,19 @@ class CacheSection(Section, frozen=True):
     ttl: dict[str, int] = msgspec.field(default_factory=dict)
     max_size: PositiveInt | None = None
     aiocache: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    aiocache_config: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    ttl_jitter: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.1
 
     def to_mapping(self) -> dict[str, Any]:
         """The section as a plain mapping, keys spelled as in the YAML file."""
-        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
+        mapping: dict[str, Any] = msgspec.to_builtins(self)
+        # One spelling reaches CacheConfig: it refuses a mapping that gives both.
+        if not mapping["aiocache"] or mapping["aiocache"] == mapping["aiocache_config"]:
+            mapping["aiocache"] = mapping["aiocache_config"] or mapping["aiocache"]
+            del mapping["aiocache_config"]
+        elif not mapping["aiocache_config"]:
+            del mapping["aiocache_config"]
+        return mapping
 
 
 class RestSection(Section, frozen=True):

@@ -7,6 +7,7 @@ from textwrap import dedent
 
 import pytest
 
+from loom.core.cache import CacheConfig
 from loom.core.config import JobSection, LoggingSection, load_config
 from loom.core.errors import ConfigError
 
@@ -188,3 +189,27 @@ def test_a_scalar_under_jobs_is_still_an_unknown_key(tmp_path: Path) -> None:
         "the name of a job class with its settings (queue, retries, countdown, timeout, "
         "priority); did you mean 'backend'?"
     )
+
+
+def test_loom_kernel_s_cache_keys_are_read(tmp_path: Path) -> None:
+    api = write(
+        tmp_path / "api.yaml",
+        """
+        cache:
+          aiocache_config:
+            default: {cache: aiocache.SimpleMemoryCache}
+          ttl_jitter: 0.25
+        """,
+    )
+
+    cache = load_config(api).cache
+    assert cache is not None
+    config = CacheConfig.from_mapping(cache.to_mapping())
+    assert config.aiocache_config == {"default": {"cache": "aiocache.SimpleMemoryCache"}}
+    assert config.ttl_jitter == 0.25
+
+
+def test_loom_kernel_s_schema_mode_is_read(tmp_path: Path) -> None:
+    api = write(tmp_path / "api.yaml", "database: {schema: {mode: external}}\n")
+
+    assert load_config(api).database.schema == "none"

@@ -181,5 +181,6 @@ def test_the_memory_cache_example_gives_a_mapping_for_the_cache_package(tmp_path
             },
             "counters": {"cache": "aiocache.SimpleMemoryCache"},
         },
+        "ttl_jitter": 0.1,
     }
     assert config.raw["cache"]["max_size"] == 500
