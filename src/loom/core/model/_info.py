@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import re
 import types
 import typing
@@ -118,17 +119,24 @@ def _unwrap(tp: Any) -> Any:
     return tp
 
 
-def _annotated_spec(tp: Any) -> ColumnSpec:
-    """The column declared in ``Annotated[...]`` metadata (loom-kernel's style), if any."""
+def _annotated_spec(tp: Any, struct_field: msgspec.structs.FieldInfo) -> ColumnSpec:
+    """The column of a field without ``ColumnField``: ``Annotated[...]`` metadata (loom-kernel's
+    style), and the field's plain default (``stock: int = 0``)."""
+    if struct_field.default_factory is not msgspec.NODEFAULT:
+        plain = ColumnSpec(default_factory=struct_field.default_factory)
+    elif struct_field.default not in (msgspec.NODEFAULT, msgspec.UNSET):
+        plain = ColumnSpec(default=struct_field.default)
+    else:
+        plain = ColumnSpec()
     if typing.get_origin(tp) is not typing.Annotated:
-        return ColumnSpec()
+        return plain
     metadata = tp.__metadata__
     column_type = next((m for m in metadata if isinstance(m, ColumnType)), None)
     options = next((m for m in metadata if hasattr(m, "spec") and callable(m.spec)), None)
     if options is not None:
         spec: ColumnSpec = options.spec(column_type)
         return spec
-    return ColumnSpec(column_type=column_type)
+    return dataclasses.replace(plain, column_type=column_type)
 
 
 def _strip_optional(tp: Any) -> tuple[Any, bool]:
@@ -178,7 +186,7 @@ def model_info(model: type[Any]) -> ModelInfo:
         if isinstance(spec, ProjectionSpec):
             projections[f.name] = spec
             continue
-        column = spec if isinstance(spec, ColumnSpec) else _annotated_spec(f.type)
+        column = spec if isinstance(spec, ColumnSpec) else _annotated_spec(f.type, f)
         base, optional = _strip_optional(_unwrap(f.type))
         nullable = column.nullable if column.nullable is not None else optional
         columns[f.name] = FieldInfo(
