@@ -20,7 +20,13 @@ Example:
 from loom.core.errors import JobTimeoutError
 from loom.core.job._backend import InlineJobBackend, JobPublisher, RecordingJobBackend
 from loom.core.job._extension import JobsExtension
-from loom.core.job._message import JOB_TOPIC, JobMessage, decode_job, encode_job
+from loom.core.job._message import (
+    JOB_MESSAGE_VERSION,
+    JOB_TOPIC,
+    JobMessage,
+    decode_job,
+    encode_job,
+)
 from loom.core.job._names import ClassRegistry, name_of
 from loom.core.job._ports import JobBackend, JobHost, JobLedger, MemoryJobLedger
 from loom.core.job._runner import SKIPPED, JobRunner
@@ -33,6 +39,7 @@ __all__ = [
     "ClassRegistry",
     "InlineJobBackend",
     "InlineJobService",
+    "JOB_MESSAGE_VERSION",
     "JOB_TOPIC",
     "Job",
     "JobBackend",

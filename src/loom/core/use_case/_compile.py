@@ -18,6 +18,7 @@ import msgspec
 from loom.core.errors import ConfigError
 from loom.core.model import ModelInfo, model_info
 from loom.core.query import QuerySpec
+from loom.core.query._build import profiles_of
 from loom.core.use_case._compute import compile_computes
 from loom.core.use_case._markers import (
     ExistsMarker,
@@ -217,6 +218,7 @@ class _Context:
             self._param(where, "by", marker.by)
             key = self._column(where, info, None)
             self._on_missing(where, marker.on_missing, OnMissing.RETURN_NONE)
+            self._profile(where, info, marker.profile)
             return LoadStep(
                 name=name,
                 model=marker.model,
@@ -238,6 +240,7 @@ class _Context:
             self._command_field(where, marker.from_command or "")
         if isinstance(marker, LoadMarker):
             self._on_missing(where, marker.on_missing, OnMissing.RETURN_NONE)
+            self._profile(where, info, marker.profile)
             return LoadStep(
                 name=name,
                 model=marker.model,
@@ -261,6 +264,15 @@ class _Context:
             key_type=info.columns[against].base_type,
             on_missing=marker.on_missing,
         )
+
+    def _profile(self, where: str, info: ModelInfo, profile: str) -> None:
+        known = profiles_of(info)
+        if profile not in known:
+            # Checked here: at request time a misspelt profile would look like a bad request.
+            raise ConfigError(
+                f"{where}: profile {profile!r} is not a profile of {info.name}; "
+                f"profiles: {', '.join(known)}"
+            )
 
     def _on_missing(self, where: str, given: OnMissing, other: OnMissing) -> None:
         if given not in (OnMissing.RAISE, other):

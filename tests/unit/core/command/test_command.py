@@ -195,7 +195,8 @@ def test_a_plain_optional_field_keeps_its_none_default() -> None:
     assert Note().fields_set == {"text"}
 
 
-_values = st.one_of(st.none(), st.text(max_size=5))
+# NUL is refused by decoding (a text column cannot hold it); everything else round-trips.
+_values = st.one_of(st.none(), st.text(st.characters(exclude_characters="\x00"), max_size=5))
 
 
 @given(st.dictionaries(st.sampled_from(["label", "street", "city"]), _values))
