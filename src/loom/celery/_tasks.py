@@ -33,8 +33,7 @@ from celery import Celery
 from celery.exceptions import Reject, Retry
 
 from loom.celery._settings import task_name
-from loom.core.job import JobMessage, name_of
-from loom.core.job._runner import retries_of
+from loom.core.job import JobMessage, JobSettings, name_of
 from loom.core.outbox import backoff_delay, is_unavailable
 
 if TYPE_CHECKING:
@@ -55,9 +54,9 @@ class Again(msgspec.Struct, frozen=True):
     countdown: float
 
 
-def retry_policy(job: type[Any]) -> tuple[int, float, float]:
-    """``(retries, backoff, backoff_max)`` declared by a job class."""
-    retries = retries_of(job)
+def retry_policy(job: type[Any], settings: JobSettings | None = None) -> tuple[int, float, float]:
+    """``(retries, backoff, backoff_max)`` of a job class (``jobs.<Name>.retries`` applied)."""
+    retries = (settings or JobSettings()).retries(job)
     backoff = max(0.0, float(getattr(job, "__retry_backoff__", 1.0)))
     backoff_max = max(backoff, float(getattr(job, "__retry_backoff_max__", 60.0)))
     return retries, backoff, backoff_max
@@ -71,7 +70,7 @@ async def attempt(kernel: Kernel, job: type[Any], message: JobMessage) -> Again 
     """
     runner = kernel.jobs.runner
     assert runner is not None  # the kernel is started before tasks run
-    retries, backoff, backoff_max = retry_policy(job)
+    retries, backoff, backoff_max = retry_policy(job, runner.settings)
     number = message.attempt
     try:
         await runner.attempt(job, message)

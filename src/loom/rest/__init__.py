@@ -8,6 +8,8 @@ Example:
     >>> from loom.rest.model import PaginationMode, RestInterface, RestRoute
 """
 
+from loom.core.errors import ConfigError as InterfaceCompilationError
+from loom.rest._compile import CompiledRoute
 from loom.rest._health import CheckResult, Readiness
 from loom.rest._metrics import MetricsRegistry
 from loom.rest._problem import PROBLEM_MEDIA_TYPE, Problem, ProblemField
@@ -18,6 +20,8 @@ from loom.rest.model import PaginationMode, RestInterface, RestRoute
 
 __all__ = [
     "CheckResult",
+    "CompiledRoute",
+    "InterfaceCompilationError",
     "ListQuery",
     "MetricsRegistry",
     "PROBLEM_MEDIA_TYPE",

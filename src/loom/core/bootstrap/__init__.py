@@ -13,5 +13,14 @@ from loom.core.bootstrap._cache_extension import CacheExtension
 from loom.core.bootstrap._discovery import Components, discover
 from loom.core.bootstrap._kernel import Kernel, create_kernel
 from loom.core.bootstrap._persistence import Persistence
+from loom.core.errors import BootError as BootstrapError
 
-__all__ = ["CacheExtension", "Components", "Kernel", "Persistence", "create_kernel", "discover"]
+__all__ = [
+    "BootstrapError",
+    "CacheExtension",
+    "Components",
+    "Kernel",
+    "Persistence",
+    "create_kernel",
+    "discover",
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from loom.core.bootstrap._cache import KernelCache
+from loom.core.cache import CachedCalls, GatewayCachedCalls
 from loom.core.extension import Extension
 from loom.core.repository.abc import RepoFor
 
@@ -39,6 +40,11 @@ class CacheExtension(Extension):
         assert section is not None  # enabled() checked it
         self.cache = KernelCache(section)
         await self.cache.on_boot(kernel)
+        assert self.cache.data is not None
+        # @cache_call coroutines are bound through this (cached_calls(container)).
+        kernel.container.register(
+            CachedCalls, instance=GatewayCachedCalls(self.cache.data, self.cache.config)
+        )
 
     async def on_started(self, kernel: Kernel) -> None:
         """Forwarded to the cache when it has this hook."""

@@ -22,6 +22,15 @@ sqlalchemy, fastapi, celery or redis (Redis is reached through ``aiocache.RedisC
 
 from loom.core.cache._applier import JournalApplier
 from loom.core.cache._backend import CacheBackend, CacheStats
+from loom.core.cache._calls import (
+    CachedCalls,
+    CallPolicy,
+    GatewayCachedCalls,
+    PassThroughCalls,
+    cache_call,
+    cached_calls,
+    declares_cache_call,
+)
 from loom.core.cache._config import CacheConfig
 from loom.core.cache._gateway import CacheGateway
 from loom.core.cache._journal import (
@@ -42,16 +51,23 @@ __all__ = [
     "CacheConfig",
     "CacheGateway",
     "CacheStats",
+    "CachedCalls",
     "CachedRepository",
+    "CallPolicy",
     "DependencyResolver",
+    "GatewayCachedCalls",
     "GenerationalDependencyResolver",
     "InvalidationJournal",
     "JournalApplier",
     "JournalListener",
     "MemoryInvalidationJournal",
     "MsgspecSerializer",
+    "PassThroughCalls",
     "Wake",
+    "cache_call",
     "cache_query",
     "cached",
+    "cached_calls",
+    "declares_cache_call",
     "is_cached",
 ]

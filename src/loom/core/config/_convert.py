@@ -16,7 +16,7 @@ import msgspec
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from loom.core.config._sections import Document
+from loom.core.config._sections import Document, JobSection, JobsSection
 from loom.core.config._sources import Source, locate
 from loom.core.errors import ConfigError
 
@@ -93,10 +93,54 @@ def _normalize(raw: dict[str, Any]) -> dict[str, Any]:
     # A section written with nothing under it (`cache:`) is YAML null; it means "the defaults".
     raw = {key: {} if value is None and key in _SECTIONS else value for key, value in raw.items()}
     # Log levels are accepted in any case ("info"), as the logging module itself does.
-    logging = raw.get("logging")
-    if isinstance(logging, dict) and isinstance(logging.get("level"), str):
-        raw = {**raw, "logging": {**logging, "level": logging["level"].upper()}}
+    for section in ("logging", "logger"):
+        logging = raw.get(section)
+        if isinstance(logging, dict):
+            raw = {**raw, section: _normalize_logging(logging)}
+    jobs = raw.get("jobs")
+    if isinstance(jobs, dict):
+        raw = {**raw, "jobs": _split_jobs(jobs)}
+    database = raw.get("database")
+    if isinstance(database, dict) and isinstance(database.get("schema"), dict):
+        raw = {**raw, "database": {**database, "schema": _schema_mode(database["schema"])}}
     return raw
+
+
+def _schema_mode(schema: dict[str, Any]) -> Any:
+    """loom-kernel's ``database.schema: {mode: create_all | external}``: Loom's ``schema``."""
+    if set(schema) != {"mode"}:
+        return schema  # other keys (row-level security settings): the type check names them
+    mode = schema["mode"]
+    return "none" if mode == "external" else mode
+
+
+def _normalize_logging(section: dict[str, Any]) -> dict[str, Any]:
+    section = dict(section)
+    for key in ("level", "renderer"):
+        value = section.get(key)
+        if isinstance(value, str):
+            section[key] = value.upper() if key == "level" else value.lower()
+    for key in ("levels", "named_levels"):
+        levels = section.get(key)
+        if isinstance(levels, dict):
+            section[key] = {k: v.upper() if isinstance(v, str) else v for k, v in levels.items()}
+    return section
+
+
+_JOBS_FIELDS = frozenset(field.name for field in msgspec.structs.fields(JobsSection))
+
+
+def _split_jobs(jobs: dict[str, Any]) -> dict[str, Any]:
+    """``jobs.<JobClassName>`` keys (loom-kernel's per-job settings) go under ``per_job``."""
+    per_job = {
+        str(key): {} if value is None else value
+        for key, value in jobs.items()
+        if key not in _JOBS_FIELDS
+    }
+    kept = {key: value for key, value in jobs.items() if key in _JOBS_FIELDS}
+    if per_job:
+        kept["per_job"] = {**(kept.get("per_job") or {}), **per_job}
+    return kept
 
 
 def _check_keys(
@@ -110,8 +154,14 @@ def _check_keys(
         return  # msgspec reports the wrong type with its path
     fields = {field.name: field.type for field in msgspec.structs.fields(struct)}
     for key, value in data.items():
+        per_job = struct is JobsSection and (value is None or isinstance(value, dict))
+        if key not in fields and per_job:
+            # loom-kernel's jobs.<JobClassName>: settings of one job class (checked at boot).
+            _check_keys(value, JobSection, (*path, str(key)), sources)
+            continue
         if key not in fields:
-            raise _unknown_key(str(key), path, sorted({*fields, *extra_known}), sources)
+            known = sorted({*fields, *extra_known} - {"per_job"})
+            raise _unknown_key(str(key), path, known, sources)
         nested = _struct_of(fields[key])
         if nested is not None:
             _check_keys(value, nested, (*path, str(key)), sources)
@@ -125,6 +175,11 @@ def _unknown_key(
     message = (
         f"unknown key '{dotted}'{in_file(sources, (*path, key))}; known {scope}: {', '.join(known)}"
     )
+    if path == ("jobs",):
+        message += (
+            ", or the name of a job class with its settings (queue, retries, countdown, timeout, "
+            "priority)"
+        )
     close = difflib.get_close_matches(key, known, n=1)
     if close:
         message += f"; did you mean '{close[0]}'?"
@@ -160,6 +215,8 @@ def _type_error(
         return ConfigError(f"invalid configuration: {text}", code="config_invalid")
     detail, path_text = match["detail"], match["path"]
     keys, value, annotation = _follow(path_text, raw, root)
+    if keys[:2] == ["jobs", "per_job"]:
+        keys = ["jobs", *keys[2:]]  # the file writes jobs.<JobClassName> directly
     keys = [*prefix, *keys]
     dotted = ".".join(keys) or "the top level"
     literal = [a for a in _alternatives(annotation) if typing.get_origin(a) is typing.Literal]
@@ -185,7 +242,8 @@ def _follow(path_text: str, raw: dict[str, Any], root: Any) -> tuple[list[str], 
             struct = _struct_of(annotation)
             fields = {f.name: f.type for f in msgspec.structs.fields(struct)} if struct else {}
             annotation = fields.get(name, Any)
-            value = value.get(name) if isinstance(value, dict) else None
+            if not (keys == ["jobs"] and name == "per_job"):  # written as jobs.<Name> in the file
+                value = value.get(name) if isinstance(value, dict) else None
             keys.append(name)
         elif index == "...":
             # msgspec does not say which dict entry failed: find it by converting each one.

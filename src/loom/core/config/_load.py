@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from loom.core.config import _compat as compat
 from loom.core.config._convert import convert, convert_section, in_file, resolve
 from loom.core.config._sections import AppSection, Document
 from loom.core.config._sources import Source, locate, overrides_source, read_files
@@ -67,7 +68,7 @@ def load_config(
     raw = resolve(sources)
     claimed = (extensions or ExtensionCatalog.installed()).sections()
     _check_claims(claimed)
-    document = convert(raw, sources, claimed)
+    document = compat.apply(convert(raw, sources, claimed), raw, sources)
     sections = _extension_sections(raw, claimed, sources)
     app = _absolute_code_path(document.app, sources)
     _check_consistency(document, sources)

@@ -18,6 +18,7 @@ from loom.core.job._backend import InlineJobBackend, JobPublisher
 from loom.core.job._message import JOB_TOPIC
 from loom.core.job._ports import JobBackend
 from loom.core.job._runner import JobRunner
+from loom.core.job._settings import JobSettings
 from loom.core.job.service import JobService
 from loom.core.outbox import (
     Backoff,
@@ -63,6 +64,7 @@ class JobsExtension(Extension):
             ledger,
             dead_letters=store,
             outage=Backoff.for_outages(outbox_config.backoff_base, outbox_config.backoff_max),
+            settings=JobSettings.from_config(kernel.config.jobs.per_job, kernel.components.jobs),
         )
         for job in kernel.components.jobs:
             runner.plan(job)  # a job whose markers are wrong fails the boot

@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import msgspec
 
+from loom.core.errors import JobTimeoutError
+from loom.core.job._callbacks import failure_arguments
 from loom.core.job._message import JOB_MESSAGE_VERSION, JOB_TOPIC, JobMessage, encode_job
 from loom.core.job._names import ClassRegistry, name_of
 from loom.core.job._ports import JobHost, JobLedger
+from loom.core.job._settings import JobSettings
 from loom.core.outbox import Backoff, OutboxMessage, OutboxStore, describe, is_unavailable, utc_now
 from loom.core.trace import current_trace_id
 from loom.core.transaction import Propagation
@@ -52,6 +56,7 @@ class JobRunner:
         dead_letters: The outbox store that keeps jobs whose retries are exhausted (``None``:
             they are only logged and handed to ``on_failure``).
         outage: How long to wait between tries while a dependency does not answer.
+        settings: Per-job settings (``jobs.<JobClassName>`` over the class attributes).
     """
 
     def __init__(
@@ -62,12 +67,14 @@ class JobRunner:
         *,
         dead_letters: OutboxStore | None = None,
         outage: Backoff | None = None,
+        settings: JobSettings | None = None,
     ) -> None:
         self.host = host
         self.ledger = ledger
         self.registry = registry or ClassRegistry()
         self.dead_letters = dead_letters
         self.outage = outage or Backoff()
+        self.settings = settings or JobSettings()
         self._plans: dict[type[Any], UseCasePlan] = {}
 
     def plan(self, job: type[Any]) -> UseCasePlan:
@@ -112,7 +119,16 @@ class JobRunner:
                 elif not await self.ledger.first_run(job_id, name_of(job)):
                     logger.info("job %s (%s) was already applied; skipped", job_id, name_of(job))
                     return SKIPPED
-            result = await plan.run(instance, params, payload, repos=self.host)
+            limit = self.settings.timeout(job)
+            try:
+                async with asyncio.timeout(limit):
+                    result = await plan.run(instance, params, payload, repos=self.host)
+            except TimeoutError:
+                if limit is None:
+                    raise  # not ours: the job's own code timed out
+                # Not chained: a TimeoutError cause would read as an outage (is_unavailable),
+                # and a job that overruns its limit is the job's failure, counted and retried.
+                raise JobTimeoutError(job_id or name_of(job), limit) from None
             if then is not None:
                 await then(result)
             return result
@@ -145,7 +161,7 @@ class JobRunner:
             JobError: The job class cannot be found (the message is retried, then dead-lettered).
         """
         job = self.registry.resolve(message.job)
-        retries = retries_of(job)
+        retries = self.settings.retries(job)
         number = message.attempt
         outages = 0
         while True:
@@ -265,7 +281,15 @@ class JobRunner:
             callback_type = self.registry.resolve(name, "callback")
             instance = await self.host.container.abuild(callback_type)
             async with self.host.transaction(Propagation.NESTED):
-                await getattr(instance, method)(message.job_id, value, **message.context)
+                call = getattr(instance, method)
+                if method == "on_failure":
+                    # By keyword, as loom-kernel calls it: both spellings of on_failure work.
+                    arguments = {**message.context, **failure_arguments(call, value)}
+                    done = call(job_id=message.job_id, **arguments)
+                else:
+                    done = call(message.job_id, value, **message.context)
+                if inspect.isawaitable(done):  # loom-kernel allows plain `def` callbacks
+                    await done
         except Exception as exc:
             if is_unavailable(exc):
                 raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import re
 import types
 import typing
@@ -12,6 +13,7 @@ from typing import Any
 import msgspec
 
 from loom.core.errors import ConfigError
+from loom.core.model._columns import ColumnType
 from loom.core.model._fields import ColumnSpec, ProjectionSpec, RelationSpec
 
 current_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -110,6 +112,33 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _unwrap(tp: Any) -> Any:
+    """``str`` for ``Annotated[str, ...]`` (constraints and declarations live in the metadata)."""
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _annotated_spec(tp: Any, struct_field: msgspec.structs.FieldInfo) -> ColumnSpec:
+    """The column of a field without ``ColumnField``: ``Annotated[...]`` metadata (loom-kernel's
+    style), and the field's plain default (``stock: int = 0``)."""
+    if struct_field.default_factory is not msgspec.NODEFAULT:
+        plain = ColumnSpec(default_factory=struct_field.default_factory)
+    elif struct_field.default not in (msgspec.NODEFAULT, msgspec.UNSET):
+        plain = ColumnSpec(default=struct_field.default)
+    else:
+        plain = ColumnSpec()
+    if typing.get_origin(tp) is not typing.Annotated:
+        return plain
+    metadata = tp.__metadata__
+    column_type = next((m for m in metadata if isinstance(m, ColumnType)), None)
+    options = next((m for m in metadata if hasattr(m, "spec") and callable(m.spec)), None)
+    if options is not None:
+        spec: ColumnSpec = options.spec(column_type)
+        return spec
+    return dataclasses.replace(plain, column_type=column_type)
+
+
 def _strip_optional(tp: Any) -> tuple[Any, bool]:
     origin = typing.get_origin(tp)
     if origin is typing.Union or origin is types.UnionType:
@@ -157,8 +186,8 @@ def model_info(model: type[Any]) -> ModelInfo:
         if isinstance(spec, ProjectionSpec):
             projections[f.name] = spec
             continue
-        column = spec if isinstance(spec, ColumnSpec) else ColumnSpec()
-        base, optional = _strip_optional(f.type)
+        column = spec if isinstance(spec, ColumnSpec) else _annotated_spec(f.type, f)
+        base, optional = _strip_optional(_unwrap(f.type))
         nullable = column.nullable if column.nullable is not None else optional
         columns[f.name] = FieldInfo(
             name=f.name, type=f.type, base_type=base, nullable=nullable, spec=column

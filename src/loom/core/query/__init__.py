@@ -36,6 +36,7 @@ from loom.core.query._spec import (
     QuerySpec,
     SortDirection,
     SortSpec,
+    build_page_result,
 )
 from loom.core.query._validate import (
     LIKE_ESCAPE,
@@ -63,6 +64,7 @@ __all__ = [
     "SortDirection",
     "SortSpec",
     "as_filter_group",
+    "build_page_result",
     "check_field",
     "check_profile",
     "field_value",

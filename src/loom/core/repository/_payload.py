@@ -69,6 +69,7 @@ class _WritePlan:
         "defaults",
         "factories",
         "json_fields",
+        "onupdate",
         "required",
         "texts",
         "timestamps",
@@ -82,6 +83,8 @@ class _WritePlan:
         )
         self.timestamps = info.has_timestamps
         self.audit = info.has_audit
+        # ServerOnUpdate.NOW columns: set to the current time by every update.
+        self.onupdate = tuple(name for name, c in info.columns.items() if c.spec.onupdate_now)
         # Text columns and their declared length (None: unbounded). Checked on every write,
         # so SQLite (which stores any length) refuses what PostgreSQL's VARCHAR(n) refuses.
         self.texts = tuple(
@@ -191,6 +194,10 @@ def _stamp(
         if created:
             values["created_at"] = now
         values["updated_at"] = now
+    if plan.onupdate and not created:
+        now = now or datetime.now(UTC)
+        for name in plan.onupdate:
+            values.setdefault(name, now)
     if plan.audit:
         actor = current_actor.get()
         if created:

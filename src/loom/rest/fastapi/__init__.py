@@ -10,8 +10,15 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
         "loom.rest.fastapi needs FastAPI; install it with: pip install 'loom-framework[rest]'"
     ) from exc
 
+from loom.rest.fastapi._json import MsgspecJSONResponse
 from loom.rest.fastapi._middleware import RequestContextMiddleware
 from loom.rest.fastapi._state import LoomState
 from loom.rest.fastapi.auto import create_app, create_app_from_kernel
 
-__all__ = ["LoomState", "RequestContextMiddleware", "create_app", "create_app_from_kernel"]
+__all__ = [
+    "LoomState",
+    "MsgspecJSONResponse",
+    "RequestContextMiddleware",
+    "create_app",
+    "create_app_from_kernel",
+]
