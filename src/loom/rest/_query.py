@@ -5,12 +5,16 @@ The grammar of list routes:
 * ``field=value`` and ``field__op=value`` for every :class:`FilterOp` (``price_cents__gte=100``);
   ``in``/``not_in`` take comma-separated values, ``between`` takes ``low,high``, ``is_null``
   takes ``true`` or ``false``;
-* ``sort=-price_cents,id`` (``-`` for descending; several keys, in order);
-* ``limit`` (1 to the maximum), ``page`` (1 or more) or ``cursor``, ``pagination=offset|cursor``
-  and ``total=true`` (count every matching row, offset pagination).
+* ``sort=-price_cents,id`` (``-`` for descending; several keys, in order), or loom-kernel's
+  ``sort=price_cents&direction=DESC`` (``direction``, ``ASC`` or ``DESC``, applies to the keys
+  written without ``-`` or ``+``);
+* ``limit`` (1 to the maximum), ``page`` (1 or more) or ``cursor`` (``after`` is another name for
+  it, and wins when both are sent), ``pagination=offset|cursor`` and ``total=true`` (count every
+  matching row, offset pagination).
 
 With camelCase JSON (``rest.casing: camel``) fields and the use case's parameters are named in
-camelCase (``priceCents__gte=100``, ``sort=-priceCents``) and their snake_case names are unknown.
+camelCase (``priceCents__gte=100``, ``sort=-priceCents``); the aliases may also accept their
+snake_case names (see :attr:`ListQuery.aliases`).
 Any other name must be a parameter of the use case (such as ``profile``). Every problem is a
 :class:`QueryError` (400) whose errors name the query parameter. Framework-neutral: imports
 msgspec, the standard library and ``loom.core`` only.
@@ -38,7 +42,7 @@ from loom.core.query import (
 )
 from loom.core.use_case import ParamSpec
 
-RESERVED = ("sort", "limit", "page", "cursor", "pagination", "total")
+RESERVED = ("sort", "limit", "page", "cursor", "pagination", "total", "direction", "after")
 """Query parameters of list routes that are not filters."""
 
 OPERATOR_SEPARATOR = "__"
@@ -66,7 +70,10 @@ class ListQuery:
         max_limit: Largest page size; a larger ``limit`` is a 400, not clamped.
         aliases: The names the query string uses, to field names (``{"priceCents":
             "price_cents"}``), when they differ from the fields' own (camelCase JSON); then
-            only these names are read. ``None`` reads the field names as declared.
+            only these names are read, and the first name of a field is the one messages use.
+            ``None`` reads the field names as declared.
+        clamp_limit: Serve the maximum for a larger ``limit`` instead of refusing it
+            (loom-kernel's behaviour, ``rest.compat: loom_kernel``).
     """
 
     info: ModelInfo
@@ -76,12 +83,15 @@ class ListQuery:
     default_limit: int = 50
     max_limit: int = 1000
     aliases: Mapping[str, str] | None = None
+    clamp_limit: bool = False
 
     def public(self, fields: Iterable[str]) -> tuple[str, ...]:
         """``fields`` as the query string names them."""
         if self.aliases is None:
             return tuple(fields)
-        names = {field: name for name, field in self.aliases.items()}
+        names: dict[str, str] = {}
+        for name, field in self.aliases.items():
+            names.setdefault(field, name)
         return tuple(names.get(field, field) for field in fields)
 
 
@@ -254,8 +264,14 @@ def _query(
     reserved: dict[str, str],
     filters: list[tuple[str, FilterSpec]],
 ) -> QuerySpec | None:
+    after = "after" in reserved
+    if after:
+        # loom-kernel's name of the cursor; it wins when both are sent.
+        reserved["cursor"] = reserved.pop("after")
     pagination = _pagination(reader, listing, reserved)
     limit = _int(reader, "limit", reserved.get("limit"), listing.default_limit)
+    if limit is not None and listing.clamp_limit and limit > listing.max_limit:
+        limit = listing.max_limit
     if limit is not None and not 1 <= limit <= listing.max_limit:
         reader.fail("limit", f"limit must be between 1 and {listing.max_limit}; got {limit}")
     page = _int(reader, "page", reserved.get("page"), 1)
@@ -273,8 +289,12 @@ def _query(
             reader.fail("total", "total=true needs offset pagination; add pagination=offset")
         else:
             total = flag
-    sort = _sort(reader, listing, reserved.get("sort"))
+    sort = _sort(reader, listing, reserved.get("sort"), _direction(reader, reserved))
     if reader.errors:
+        if after:  # name the parameter the client sent
+            reader.errors[:] = [
+                FieldError("after", e.message) if e.field == "cursor" else e for e in reader.errors
+            ]
         return None
     query = QuerySpec(
         filters=FilterGroup(filters=tuple(spec for _, spec in filters)) if filters else None,
@@ -334,18 +354,35 @@ def _int(reader: _Reader, name: str, raw: str | None, default: int) -> int | Non
     return int(text)
 
 
-def _sort(reader: _Reader, listing: ListQuery, raw: str | None) -> tuple[SortSpec, ...]:
+def _direction(reader: _Reader, reserved: dict[str, str]) -> SortDirection:
+    raw = reserved.get("direction")
+    if raw is None:
+        return SortDirection.ASC
+    try:
+        return SortDirection(raw.strip().upper())
+    except ValueError:
+        reader.fail(
+            "direction",
+            f"direction must be ASC or DESC; got {raw!r} (or prefix a sort key with - for "
+            "descending)",
+        )
+        return SortDirection.ASC
+
+
+def _sort(
+    reader: _Reader, listing: ListQuery, raw: str | None, default: SortDirection
+) -> tuple[SortSpec, ...]:
     if raw is None:
         return ()
     keys: list[SortSpec] = []
     aliases = listing.aliases
     for part in raw.split(","):
         key = part.strip()
-        direction = SortDirection.ASC
+        direction = default
         if key.startswith("-"):
             key, direction = key[1:], SortDirection.DESC
         elif key.startswith("+"):
-            key = key[1:]
+            key, direction = key[1:], SortDirection.ASC
         field = key if aliases is None else aliases.get(key, "")
         if field not in listing.sortable:
             allowed = ", ".join(listing.public(listing.sortable)) or "(none)"
