@@ -91,7 +91,8 @@ def compile_routes(
         default_limit: Page size of list routes when a request gives none.
         max_limit: Largest page size a request may ask for.
         rename: How the query string spells field and parameter names
-            (:func:`loom.rest._casing.camel` for camelCase JSON); ``None`` keeps them.
+            (:func:`loom.rest._casing.camel` for camelCase JSON), besides their declared
+            names; ``None`` reads the declared names only.
 
     Returns:
         The routes, in declaration order.
@@ -162,6 +163,11 @@ def _compile_one(
         for name, spec in by_name.items()
         if name not in path_params
     }
+    if rename is not None:
+        # Clients of camelCase APIs send either spelling; the camelCase one is documented.
+        for name, spec in by_name.items():
+            if name not in path_params:
+                query_params.setdefault(name, spec)
     model = plan.model or interface.model
     info = model_info(model) if model is not None else None
     listing = None
@@ -233,6 +239,10 @@ def _aliases(where: str, info: ModelInfo, rename: Callable[[str], str]) -> dict[
                 f"{public!r} in camelCase; rename one"
             )
         aliases[public] = name
+    for name in info.columns:
+        # The declared (snake_case) names are read too, after the camelCase ones that
+        # messages and the documentation use; a name another field spells wins.
+        aliases.setdefault(name, name)
     return aliases
 
 

@@ -92,12 +92,13 @@ def _camel_endpoint(
     command_type = route.plan.command_type
     body_type = casing.variant(command_type) if command_type is not None else None
     decode = casing.decoder(command_type) if command_type is not None else None
+    rewrite = casing.input_keys(command_type) if command_type is not None else None
     encode = casing.encoder(getattr(use_case, "result_type", None))
     query_spec = route.query
     status = route.status_code
     explicit = route.route.status_code is not None
     template = route.path
-    read_only = frozenset(casing.name(name) for name in declared_read_only)
+    read_only = declared_read_only | {casing.name(name) for name in declared_read_only}
     path_params = frozenset(route.path_params)
 
     async def endpoint(request: Request) -> Response:
@@ -108,6 +109,8 @@ def _camel_endpoint(
             payload = command = None
             if decode is not None:
                 payload = await _read_body(request, body_limit)
+                if rewrite is not None and payload is not None:
+                    payload = rewrite(payload)
                 try:
                     command = decode(payload)
                 except ValidationError as exc:

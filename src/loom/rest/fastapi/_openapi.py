@@ -102,6 +102,14 @@ def operation_extra(
     if route.plan.command_type is not None:
         body = schemas.ref(shown(route.plan.command_type))
         extra["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        aliases = casing.aliases(route.plan.command_type) if casing is not None else {}
+        if aliases:
+            example = next(iter(aliases.items()))
+            extra["requestBody"]["description"] = (
+                "Field names are camelCase; each is also accepted in its snake_case spelling "
+                f"({example[0]} for {example[1]}), but not both at once."
+            )
+            extra["requestBody"]["x-loom-snake-case-aliases"] = aliases
     extra["responses"] = _responses(route, schemas, shown)
     return extra
 
@@ -142,12 +150,15 @@ def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any
         forms = ", ".join(
             f"{name}__{op.value}" + (f" ({_OP_HINTS[op]})" if op in _OP_HINTS else "") for op in ops
         )
+        description = f"Filter: {name} equals the value. Other operators: {forms}."
+        if name != field and listing.aliases is not None and listing.aliases.get(field) == field:
+            description += f" Also accepted as {field}."
         params.append(
             {
                 "name": name,
                 "in": "query",
                 "required": False,
-                "description": f"Filter: {name} equals the value. Other operators: {forms}.",
+                "description": description,
                 "schema": schemas.ref(tp),
             }
         )
@@ -158,7 +169,10 @@ def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any
                 "name": "sort",
                 "in": "query",
                 "required": False,
-                "description": "Sort keys, comma-separated, in order; '-' for descending.",
+                "description": (
+                    "Sort keys, comma-separated, in order; '-' for descending"
+                    + ("; snake_case names are accepted too." if _snake_too(listing) else ".")
+                ),
                 "style": "form",
                 "explode": False,
                 "schema": {"type": "array", "items": {"type": "string", "enum": keys}},
@@ -183,10 +197,24 @@ def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any
                 "schema": {"type": "integer", "minimum": 1, "default": 1},
             },
             {
+                "name": "direction",
+                "in": "query",
+                "required": False,
+                "description": "Direction of the sort keys written without '-' or '+'.",
+                "schema": {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"},
+            },
+            {
                 "name": "cursor",
                 "in": "query",
                 "required": False,
                 "description": "next_cursor of the previous page (cursor pagination).",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "after",
+                "in": "query",
+                "required": False,
+                "description": "Another name of cursor; it wins when both are sent.",
                 "schema": {"type": "string"},
             },
             {
@@ -209,6 +237,11 @@ def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any
         ]
     )
     return params
+
+
+def _snake_too(listing: ListQuery) -> bool:
+    aliases = listing.aliases
+    return aliases is not None and any(aliases.get(f) == f for f in listing.sortable)
 
 
 def _responses(
