@@ -82,6 +82,7 @@ def compile_routes(
     default_limit: int = 50,
     max_limit: int = 1000,
     rename: Callable[[str], str] | None = None,
+    compat: str | None = None,
 ) -> list[CompiledRoute]:
     """Compile every route of ``interfaces``.
 
@@ -93,6 +94,9 @@ def compile_routes(
         rename: How the query string spells field and parameter names
             (:func:`loom.rest._casing.camel` for camelCase JSON), besides their declared
             names; ``None`` reads the declared names only.
+        compat: ``"loom_kernel"`` compiles routes as loom-kernel 9 serves them (every route
+            answers 200 unless it declares a status, the auto-CRUD delete included; a
+            ``limit`` over the maximum is served the maximum); ``None`` is Loom's own way.
 
     Returns:
         The routes, in declaration order.
@@ -111,7 +115,7 @@ def compile_routes(
             )
         for route in interface.routes:
             item = _compile_one(
-                interface, route, plan_of(route.use_case), default_limit, max_limit, rename
+                interface, route, plan_of(route.use_case), default_limit, max_limit, rename, compat
             )
             key = (item.method, _shape(item.path))
             if key in seen:
@@ -144,6 +148,7 @@ def _compile_one(
     default_limit: int,
     max_limit: int,
     rename: Callable[[str], str] | None = None,
+    compat: str | None = None,
 ) -> CompiledRoute:
     path = join_path(interface.prefix, route.path)
     where = f"{interface.__name__}: {route.method} {path} ({route.use_case.__name__})"
@@ -185,6 +190,7 @@ def _compile_one(
             default_limit=min(default_limit, max_limit),
             max_limit=max_limit,
             aliases=None if rename is None else _aliases(where, info, rename),
+            clamp_limit=compat is not None,
         )
         filters = listing.public(listing.filterable)
         clash = sorted(set(query_params) & {*filters, "sort", "limit", "page"})
@@ -200,7 +206,7 @@ def _compile_one(
         path=path,
         path_params=path_params,
         query=RouteQuery(listing=listing, params=query_params),
-        status_code=_status(route, plan),
+        status_code=_status(route, plan) if compat is None else _kernel_status(route),
         tags=tuple(dict.fromkeys((*interface.tags, *route.tags))),
         dependencies=(*interface.dependencies, *route.dependencies),
         operation_id=route.name or _snake(route.use_case.__name__.removesuffix("UseCase")),
@@ -252,6 +258,14 @@ def _status(route: RestRoute, plan: UseCasePlan) -> int:
     if getattr(plan.use_case, "result_type", None) is type(None):
         return 204
     return 200
+
+
+def _kernel_status(route: RestRoute) -> int:
+    # loom-kernel 9 answers every route with a body: 200 unless declared, an auto-CRUD delete
+    # (``true``) included.
+    if route.auto == "delete" or route.status_code is None:
+        return 200
+    return route.status_code
 
 
 def _snake(name: str) -> str:

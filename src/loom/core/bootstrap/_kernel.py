@@ -133,6 +133,8 @@ class Kernel:
         manager = persistence.session_manager
         manager.cursor_codec = self._cursor_codec()
         manager.max_limit = self.config.rest.max_limit
+        # loom-kernel 9 counts every offset page; its clients read totalCount on each one.
+        manager.offset_totals = self.config.rest.compat == "loom_kernel"
         adapter.current_session_manager.set(manager)
         return persistence  # type: ignore[no-any-return]
 

@@ -55,7 +55,7 @@ def make_endpoint(
     status = route.status_code
     explicit = route.route.status_code is not None
     template = route.path
-    read_only = _read_only_fields(route)
+    read_only = read_only_fields(route)
     if casing is not None:
         return _camel_endpoint(route, kernel, body_limit, casing, read_only)
 
@@ -66,11 +66,11 @@ def make_endpoint(
             params.update(request.path_params)
             payload = None
             if command_type is not None:
-                payload = await _read_body(request, body_limit)
+                payload = await read_body(request, body_limit)
             try:
                 result = await kernel.execute(use_case, params, payload, query=query)
             except ValidationError as exc:
-                raise _every_field(exc, command_type, payload, read_only) from exc.__cause__
+                raise every_field(exc, command_type, payload, read_only) from exc.__cause__
         except LoomError as exc:
             return error_response(exc, request)
         return result_response(result, status, request, explicit=explicit)
@@ -108,13 +108,13 @@ def _camel_endpoint(
             params.update(request.path_params)
             payload = command = None
             if decode is not None:
-                payload = await _read_body(request, body_limit)
+                payload = await read_body(request, body_limit)
                 if rewrite is not None and payload is not None:
                     payload = rewrite(payload)
                 try:
                     command = decode(payload)
                 except ValidationError as exc:
-                    raise _every_field(exc, body_type, payload, read_only) from exc.__cause__
+                    raise every_field(exc, body_type, payload, read_only) from exc.__cause__
             try:
                 result = await kernel.execute(use_case, params, command, query=query)
             except ValidationError as exc:
@@ -129,7 +129,15 @@ def _camel_endpoint(
     return endpoint
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
+async def read_body(request: Request, limit: int, *, typed: bool = True) -> bytes | None:
+    """The request body, checked: media type, size, a JSON object; ``None`` when empty.
+
+    Args:
+        request: The request.
+        limit: Largest accepted body, in bytes.
+        typed: Refuse a body without ``Content-Type``; ``False`` reads it as JSON (as
+            loom-kernel 9 does).
+    """
     headers = request.headers
     content_type = headers.get("content-type")
     if content_type is not None:
@@ -152,13 +160,13 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
                 errors=[FieldError(ROOT_FIELD, "malformed JSON: the body is empty")],
             )
         return None
-    if content_type is None:
+    if content_type is None and typed:
         check_media_type(None, has_body=True)
     check_object(body)
     return body
 
 
-def _every_field(
+def every_field(
     exc: ValidationError,
     command_type: type[Any] | None,
     payload: bytes | None,
@@ -176,7 +184,7 @@ def _every_field(
     return ValidationError(exc.message, code=exc.code, errors=errors)
 
 
-def _read_only_fields(route: CompiledRoute) -> frozenset[str]:
+def read_only_fields(route: CompiledRoute) -> frozenset[str]:
     model = route.plan.model
     if model is None:
         return frozenset()

@@ -22,6 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from loom.core.query import FilterOp, PaginationMode
 from loom.core.query._fieldtypes import OPERATORS, kind_of, scalar_type
 from loom.rest._casing import CamelCase
+from loom.rest._compat import STATUSES, KernelErrorBody
 from loom.rest._compile import CompiledRoute
 from loom.rest._problem import PROBLEM_MEDIA_TYPE, Problem
 from loom.rest._query import ListQuery
@@ -91,11 +92,16 @@ def _resolve(value: Any, schemas: list[dict[str, Any]]) -> Any:
 
 
 def operation_extra(
-    route: CompiledRoute, schemas: Schemas, casing: CamelCase | None = None
+    route: CompiledRoute,
+    schemas: Schemas,
+    casing: CamelCase | None = None,
+    *,
+    compat: str | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI fields of one operation (with placeholders until :func:`install_openapi`).
 
-    With ``casing``, bodies and results are documented by their camelCase variants.
+    With ``casing``, bodies and results are documented by their camelCase variants; with
+    ``compat``, the results and error bodies loom-kernel 9 answers.
     """
     shown: Callable[[Any], Any] = casing.variant if casing is not None else _same
     extra: dict[str, Any] = {"parameters": _parameters(route, schemas)}
@@ -111,7 +117,22 @@ def operation_extra(
             )
             extra["requestBody"]["x-loom-snake-case-aliases"] = aliases
     extra["responses"] = _responses(route, schemas, shown)
+    if compat is not None:
+        _kernel_responses(route, schemas, extra["responses"])
     return extra
+
+
+def _kernel_responses(route: CompiledRoute, schemas: Schemas, responses: dict[str, Any]) -> None:
+    if route.route.auto == "delete":
+        success = responses[str(route.status_code)]
+        success["description"] = "true when the row was deleted, false when there was none"
+        success["content"] = {"application/json": {"schema": {"type": "boolean"}}}
+    kernel = {"content": {"application/json": {"schema": schemas.ref(KernelErrorBody)}}}
+    for status, response in responses.items():
+        if status.isdigit() and int(status) in STATUSES:
+            response.update(kernel)
+    if route.path_params or route.has_body:
+        responses.setdefault("422", {"description": "Invalid body or parameters", **kernel})
 
 
 def _same(tp: Any) -> Any:
