@@ -196,7 +196,7 @@ def _profile() -> inspect.Parameter:
 
 
 def _missing(info: ModelInfo, key: Any) -> NotFoundError:
-    return NotFoundError(f"{info.name} {key} not found")
+    return NotFoundError(f"{info.name} {key} not found", entity=info.name, id=key)
 
 
 def _create(info: ModelInfo, command: type[Command]) -> type[UseCase[Any, Any]]:

@@ -4,6 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, overload
+
+
+class _NoId:
+    """The ``id`` of a ``NotFoundError`` that was given none (``None`` is a valid id)."""
+
+    def __repr__(self) -> str:
+        return "NO_ID"
+
+
+NO_ID: Any = _NoId()
+
+STATUS_OF_CODE: dict[str, int] = {
+    "not_found": 404,
+    "unauthenticated": 401,
+    "insufficient_authentication": 401,
+    "forbidden": 403,
+    "conflict": 409,
+    "rule_violation": 422,
+    "rule_violations": 422,
+    "boundary_validation": 422,
+    "validation_error": 422,
+    "query_validation": 400,
+    "unsupported_format": 400,
+    "unsupported_query": 400,
+    "invalid_query": 400,
+    "rate_limited": 429,
+    "unavailable": 503,
+    "service_unavailable": 503,
+}
+"""The HTTP status of each well-known error code (Loom's and loom-kernel's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +74,10 @@ class LoomError(Exception):
         self.message = message
         if code is not None:
             self.code = code
+            # A generic error raised with a well-known code (`DomainError("...",
+            # code="not_found")`, as loom-kernel code does) answers with that code's status.
+            if type(self).status == LoomError.status and code in STATUS_OF_CODE:
+                self.status = STATUS_OF_CODE[code]
         self.errors: tuple[FieldError, ...] = tuple(errors)
 
     def __str__(self) -> str:
@@ -70,14 +105,46 @@ class DependencyError(LoomError):
     code = "dependency_error"
 
 
-class NotFoundError(LoomError):
-    """An entity that does not exist."""
+class DomainError(LoomError):
+    """Base of the errors a request causes (4xx): business refusals rather than failures.
+
+    ``DomainError("...", code="not_found")`` answers with the status of its code, as in
+    loom-kernel; subclasses have their own status.
+    """
+
+
+class NotFoundError(DomainError):
+    """An entity that does not exist.
+
+    Both spellings work: ``NotFoundError("Product 42 not found")`` and loom-kernel's
+    ``NotFound("Product", id=42)`` (message ``"Product with id=42 not found"``).
+
+    Attributes:
+        entity: The entity's name, when known.
+        id: The key that matched nothing, when known.
+    """
 
     code = "not_found"
     status = 404
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        id: Any = NO_ID,  # loom-kernel's keyword, although it shadows the builtin
+        entity: str | None = None,
+        code: str | None = None,
+        errors: Sequence[FieldError] = (),
+    ) -> None:
+        if id is not NO_ID and entity is None:
+            # loom-kernel's signature: the first argument names the entity.
+            entity, message = message, f"{message} with id={id!r} not found"
+        super().__init__(message, code=code, errors=errors)
+        self.entity = entity
+        self.id = None if id is NO_ID else id
 
-class ConflictError(LoomError):
+
+class ConflictError(DomainError):
     """A write refused by a constraint: a unique value taken, a row still referenced."""
 
     code = "conflict"
@@ -97,7 +164,7 @@ class ConflictError(LoomError):
         self.fields = tuple(fields)
 
 
-class ValidationError(LoomError):
+class ValidationError(DomainError):
     """Input that does not fit the declared shape."""
 
     code = "validation_error"
@@ -118,9 +185,64 @@ class CursorError(QueryError):
 
 
 class RuleViolationError(ValidationError):
-    """One or more business rules failed; ``errors`` holds one entry per violation."""
+    """One or more business rules failed; ``errors`` holds one entry per violation.
+
+    Three spellings build it: Loom's ``RuleViolationError(message, errors=[...])``, and
+    loom-kernel's ``RuleViolation(field, message)`` (one violation) and
+    ``RuleViolations([violation, ...])`` (several).
+
+    Attributes:
+        field: The field of the first violation (``None`` when there is none).
+    """
 
     code = "rule_violation"
+
+    @overload
+    def __init__(
+        self, message: str, *, code: str | None = None, errors: Sequence[FieldError] = ()
+    ) -> None: ...
+
+    @overload
+    def __init__(self, message: str, detail: str, /) -> None: ...
+
+    @overload
+    def __init__(self, message: Sequence[RuleViolationError], /) -> None: ...
+
+    def __init__(
+        self,
+        message: str | Sequence[RuleViolationError],
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        errors: Sequence[FieldError] = (),
+    ) -> None:
+        self._form = "loom"
+        if not isinstance(message, str):
+            errors = [error for violation in message for error in violation.errors]
+            text = "; ".join(f"{e.field}: {e.message}" for e in errors)
+            super().__init__(text, code=code, errors=errors)
+            self._form = "violations"
+        elif detail is not None:
+            # loom-kernel's RuleViolation(field, message): `message` is the violation alone.
+            super().__init__(detail, code=code, errors=[FieldError(message, detail)])
+            self._form = "violation"
+        else:
+            super().__init__(message, code=code, errors=errors)
+        self.field: str | None = self.errors[0].field if self.errors else None
+
+    @property
+    def violations(self) -> tuple[RuleViolationError, ...]:
+        """One single-violation error per entry of ``errors`` (loom-kernel's ``violations``)."""
+        if self._form == "violation":
+            return (self,)
+        return tuple(RuleViolationError(e.field, e.message) for e in self.errors)
+
+    def __str__(self) -> str:
+        if self._form == "violation":
+            return f"{self.field}: {self.message}"
+        if self._form == "violations":
+            return self.message  # it lists every violation already
+        return super().__str__()
 
 
 class TransactionError(LoomError):
@@ -148,6 +270,19 @@ class JobError(LoomError):
     code = "job_error"
 
 
+class InternalError(LoomError):
+    """A failure of the server itself (loom-kernel's ``SystemError``): 500, message kept private."""
+
+    code = "system_error"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, errors: Sequence[FieldError] = ()
+    ) -> None:
+        super().__init__(message, code=code, errors=errors)
+
+
 # Aliases for code written against the documented system.
 NotFound = NotFoundError
 Conflict = ConflictError
+RuleViolation = RuleViolationError
+RuleViolations = RuleViolationError

@@ -102,22 +102,24 @@ def Exists(
     from_param: str | None = None,
     from_command: str | None = None,
     against: str | None = None,
-    on_missing: OnMissing = OnMissing.RAISE,
+    on_missing: OnMissing = OnMissing.RETURN_FALSE,
 ) -> Any:
     """Mark a ``bool`` parameter that says whether a row matching a request value exists.
 
-    Give exactly one of ``from_param`` and ``from_command``. With ``OnMissing.RAISE`` a missing
-    row refuses the request: :class:`loom.core.errors.NotFoundError` (404) when the value came
-    from a path parameter, :class:`loom.core.errors.ValidationError` (422) naming the field
-    when it came from the command. A command value that is ``None`` or not sent is not
-    checked, and the parameter is ``False``.
+    Give exactly one of ``from_param`` and ``from_command``. By default the parameter is
+    ``False`` when no row matches and ``execute`` decides (loom-kernel's default). With
+    ``on_missing=OnMissing.RAISE`` a missing row refuses the request instead:
+    :class:`loom.core.errors.NotFoundError` (404) when the value came from a path parameter,
+    :class:`loom.core.errors.ValidationError` (422) naming the field when it came from the
+    command. A command value that is ``None`` or not sent is not checked, and the parameter is
+    ``False``.
 
     Args:
         model: The Loom model to look in.
         from_param: Name of the ``execute`` parameter that holds the value.
         from_command: Name of the field of the ``Input()`` command that holds the value.
         against: The model column compared with the value; the primary key by default.
-        on_missing: ``OnMissing.RAISE`` (default) or ``OnMissing.RETURN_FALSE``.
+        on_missing: ``OnMissing.RETURN_FALSE`` (default) or ``OnMissing.RAISE``.
 
     Returns:
         A marker; annotate the parameter ``bool``.
@@ -127,7 +129,9 @@ def Exists(
         ...     self,
         ...     user_id: int,
         ...     cmd: CreateUserAddress = Input(),
-        ...     _user_exists: bool = Exists(User, from_param="user_id", against="id"),
+        ...     _user_exists: bool = Exists(
+        ...         User, from_param="user_id", against="id", on_missing=OnMissing.RAISE
+        ...     ),
         ... ) -> Address: ...
     """
     return ExistsMarker(

@@ -129,7 +129,9 @@ class ExistsStep:
             return False
         if self.origin == "param":
             what = f"{value}" if self.against_key else f"with {self.against}={value!r}"
-            raise NotFoundError(f"{self.model_name} {what} not found")
+            raise NotFoundError(
+                f"{self.model_name} {what} not found", entity=self.model_name, id=value
+            )
         message = f"no {self.model_name} with {self.against} {value!r}"
         raise ValidationError(
             f"{self.source}: {message}",
@@ -166,7 +168,9 @@ class LoadStep:
         key = _convert_key(params[self.by], self.key_type, self.by)
         entity = await repos.for_model(self.model).get_by_id(key, profile=self.profile)
         if entity is None:
-            raise NotFoundError(f"{self.model_name} {key} not found")
+            raise NotFoundError(
+                f"{self.model_name} {key} not found", entity=self.model_name, id=key
+            )
         return entity
 
 

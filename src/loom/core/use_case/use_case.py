@@ -39,7 +39,9 @@ class UseCase(Generic[ModelT, ResultT]):
         ...         self,
         ...         user_id: int,
         ...         cmd: CreateUserAddress = Input(),
-        ...         _user_exists: bool = Exists(User, from_param="user_id", against="id"),
+        ...         _user_exists: bool = Exists(
+        ...             User, from_param="user_id", against="id", on_missing=OnMissing.RAISE
+        ...         ),
         ...     ) -> Address:
         ...         payload = CreateAddressRecord(user_id=user_id, **cmd.__dict__)
         ...         return await self.main_repo.create(payload)

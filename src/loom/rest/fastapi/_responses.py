@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -51,7 +52,19 @@ def error_response(exc: LoomError, request: Request | None = None) -> Response:
             exc,
             exc_info=exc,
         )
-    return problem_response(problem)
+    return problem_response(problem, error_headers(exc))
+
+
+def error_headers(exc: LoomError) -> dict[str, str] | None:
+    """Headers an error's status calls for: ``Retry-After`` (429, 503), a 401's challenge."""
+    headers: dict[str, str] = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int | float) and not isinstance(retry_after, bool):
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    if exc.status == 401:
+        # RFC 9110 11.6.1: a 401 names the scheme the client should use.
+        headers["WWW-Authenticate"] = "Bearer"
+    return headers or None
 
 
 def crash_problem() -> Problem:

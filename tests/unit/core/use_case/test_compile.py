@@ -77,7 +77,7 @@ def test_a_valid_use_case_compiles_to_its_steps() -> None:
             against="id",
             against_key=True,
             key_type=int,
-            on_missing=OnMissing.RAISE,
+            on_missing=OnMissing.RETURN_FALSE,  # Exists' default, as in loom-kernel
         ),
         LoadStep(
             name="address",

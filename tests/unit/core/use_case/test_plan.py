@@ -62,7 +62,7 @@ class TransferUseCase(UseCase[Product, bool]):
     async def execute(
         self,
         cmd: Transfer = Input(),
-        known: bool = Exists(Product, from_command="product_id"),
+        known: bool = Exists(Product, from_command="product_id", on_missing=OnMissing.RAISE),
     ) -> bool:
         return known
 
@@ -148,6 +148,25 @@ async def test_exists_return_false_gives_execute_false_instead_of_an_error() -> 
 
     assert await plan.run(UserExistsUseCase(), {"user_id": "1"}, repos=repos) is True
     assert await plan.run(UserExistsUseCase(), {"user_id": "2"}, repos=repos) is False
+
+
+async def test_exists_without_on_missing_gives_false_as_loom_kernel_does() -> None:
+    class Lookup(UseCase[User, tuple[bool, bool]]):
+        async def execute(
+            self,
+            user_id: int,
+            cmd: Transfer = Input(),
+            user_found: bool = Exists(User, from_param="user_id"),
+            product_found: bool = Exists(Product, from_command="product_id"),
+        ) -> tuple[bool, bool]:
+            return user_found, product_found
+
+    repos, _ = _stores()
+    plan = compile_use_case(Lookup)
+    payload = {"product_id": 5, "quantity": 1}
+
+    assert await plan.run(Lookup(), {"user_id": 2}, payload, repos=repos) == (False, False)
+    assert await plan.run(Lookup(), {"user_id": 1}, payload, repos=repos) == (True, False)
 
 
 async def test_exists_from_a_command_field_is_a_422_naming_the_field() -> None:
@@ -278,7 +297,9 @@ async def test_a_number_given_for_a_text_parameter_is_read_as_its_text() -> None
 async def test_exists_against_another_column_names_the_column_and_value() -> None:
     class ByEmail(UseCase[User, bool]):
         async def execute(
-            self, email: str, ok: bool = Exists(User, from_param="email", against="email")
+            self,
+            email: str,
+            ok: bool = Exists(User, from_param="email", against="email", on_missing=OnMissing.RAISE),
         ) -> bool:
             return ok
 
