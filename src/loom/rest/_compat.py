@@ -110,7 +110,7 @@ def error_body(
         detail = msgspec.structs.replace(
             detail, entity=getattr(exc, "entity", None), id=getattr(exc, "id", None)
         )
-    violations = _violations(exc, detail.code)
+    violations = _violations(exc, detail.code, route)
     if violations:
         detail = msgspec.structs.replace(detail, violations=violations)
     return status, msgspec.json.encode(KernelErrorBody(detail))
@@ -189,10 +189,20 @@ def _filter_field(
     return resolved if resolved in filterable else None
 
 
-def _violations(exc: LoomError, code: str) -> tuple[KernelViolation, ...]:
+def _violations(exc: LoomError, code: str, route: RouteQuery | None) -> tuple[KernelViolation, ...]:
     if code in ("bad_request", "unsupported_query", "not_found", "conflict"):
         return ()
-    return tuple(KernelViolation(error.field, error.message) for error in exc.errors)
+    listing = route.listing if route is not None else None
+    if code != "query_validation" or listing is None:
+        return tuple(KernelViolation(error.field, error.message) for error in exc.errors)
+    # loom-kernel names the field a filter value is for, not the query parameter.
+    violations = []
+    for error in exc.errors:
+        field = _filter_field(
+            error.field, listing.aliases, listing.info.columns, listing.filterable
+        )
+        violations.append(KernelViolation(field or error.field, error.message))
+    return tuple(violations)
 
 
 __all__ = [

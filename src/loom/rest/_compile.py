@@ -185,7 +185,7 @@ def _compile_one(
         listing = ListQuery(
             info=info,
             filterable=_fields(where, "filterable", info, route.filterable, interface.filterable),
-            sortable=_fields(where, "sortable", info, route.sortable, interface.sortable),
+            sortable=_sortable(where, info, route, interface, compat),
             pagination=route.pagination_mode or interface.pagination_mode,
             default_limit=min(default_limit, max_limit),
             max_limit=max_limit,
@@ -233,6 +233,20 @@ def _fields(
             f"{info.name}; columns: {', '.join(info.columns)}"
         )
     return tuple(name for name in info.columns if name in set(chosen))
+
+
+def _sortable(
+    where: str,
+    info: ModelInfo,
+    route: RestRoute,
+    interface: type[RestInterface[Any]],
+    compat: str | None,
+) -> tuple[str, ...]:
+    chosen = _fields(where, "sortable", info, route.sortable, interface.sortable)
+    if compat is None or len(info.primary_key) != 1 or info.pk in chosen:
+        return chosen
+    # loom-kernel lets every route sort by the primary key, its default order.
+    return tuple(name for name in info.columns if name in {*chosen, info.pk})
 
 
 def _aliases(where: str, info: ModelInfo, rename: Callable[[str], str]) -> dict[str, str]:

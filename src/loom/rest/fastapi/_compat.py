@@ -22,7 +22,7 @@ from loom.rest._compat import PATH_PREFIX, error_body, plain_body, request_error
 from loom.rest._compile import CompiledRoute
 from loom.rest._query import RouteQuery, parse_query
 from loom.rest.fastapi._endpoint import Endpoint, every_field, read_body, read_only_fields
-from loom.rest.fastapi._handlers import http_exception
+from loom.rest.fastapi._handlers import allowed_methods, http_exception
 from loom.rest.fastapi._middleware import ROUTE_KEY
 from loom.rest.fastapi._responses import JSON, error_response, result_response
 
@@ -113,11 +113,14 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code in (404, 405) and isinstance(exc.detail, str):
         # No route (or no such method): loom-kernel answers FastAPI's own body.
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
         return Response(
             content=plain_body(exc.detail),
             status_code=exc.status_code,
             media_type=JSON,
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
     return await http_exception(request, exc)
 
