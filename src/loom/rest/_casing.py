@@ -154,13 +154,15 @@ class CamelCase:
         ``command_type`` so use cases, jobs and JSON columns see the declared class and names.
         """
         variant = self.variant(command_type)
-        fields = tuple(f.name for f in msgspec.structs.fields(command_type))
         unset = msgspec.UNSET
 
         def decode(body: bytes | None) -> Any:
             decoded = decode_command(variant, body)
+            # The stored values: a Patch field that was not sent stays UNSET (it reads None).
             values = {
-                name: value for name in fields if (value := getattr(decoded, name)) is not unset
+                name: value
+                for name, value in msgspec.structs.asdict(decoded).items()
+                if value is not unset
             }
             return msgspec.convert(values, command_type, from_attributes=True)
 

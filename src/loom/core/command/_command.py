@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from typing import Any, ClassVar, dataclass_transform
 
 import msgspec
@@ -15,8 +16,9 @@ class CommandMeta(msgspec.StructMeta):
     """Metaclass of every command.
 
     Commands are frozen, keyword-only and reject unknown fields unless the class says otherwise.
-    A field annotated ``Patch[...]`` whose default is ``None`` (or that has no default) gets the
-    default ``msgspec.UNSET`` instead, so "not sent" and "sent as null" stay apart.
+    A field annotated ``Patch[...]`` whose default is ``None`` (or that has no default) stores
+    ``msgspec.UNSET`` until it is sent, so "not sent" and "sent as null" stay apart, and reads
+    ``None`` while it is not sent.
     """
 
     def __new__(
@@ -46,8 +48,51 @@ class CommandMeta(msgspec.StructMeta):
         inherited: frozenset[str] = frozenset().union(
             *(getattr(base, "__loom_patch_fields__", frozenset()) for base in bases)
         )
-        namespace["__loom_patch_fields__"] = inherited | frozenset(patch_fields)
-        return super().__new__(mcls, name, bases, namespace, **kwargs)
+        redeclared = frozenset(namespace.get("__annotations__", {}))
+        namespace["__loom_patch_fields__"] = (inherited - redeclared) | frozenset(patch_fields)
+        cls = super().__new__(mcls, name, bases, namespace, **kwargs)
+        for attr in patch_fields:
+            slot = cls.__dict__.get(attr)
+            if isinstance(slot, types.MemberDescriptorType):
+                type.__setattr__(cls, attr, _PatchRead(slot))
+        return cls
+
+
+class _PatchRead:
+    """Reads a ``Patch`` field: ``None`` while it was not sent (its slot holds ``UNSET``).
+
+    msgspec encodes, compares and copies through the slot itself, so the stored ``UNSET``
+    still keeps an unsent field out of JSON and ``to_builtins``.
+    """
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: types.MemberDescriptorType) -> None:
+        self.slot = slot
+
+    def __get__(self, obj: Any, owner: type[Any] | None = None) -> Any:
+        if obj is None:
+            return self
+        value = self.slot.__get__(obj, owner)
+        return None if value is msgspec.UNSET else value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.slot.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.slot.__delete__(obj)
+
+    def raw(self, obj: Any) -> Any:
+        """The stored value: ``msgspec.UNSET`` when the field was not sent."""
+        return self.slot.__get__(obj, type(obj))
+
+
+def stored(obj: Any, name: str) -> Any:
+    """The value a Struct stores for ``name``: ``msgspec.UNSET`` for a Patch field not sent."""
+    reader = getattr(type(obj), name, None)
+    if isinstance(reader, _PatchRead):
+        return reader.raw(obj)
+    return getattr(obj, name)
 
 
 # Repeated on the class: type checkers take the transform of the nearest base class (msgspec's
@@ -59,12 +104,17 @@ class Command(msgspec.Struct, metaclass=CommandMeta):
     Subclasses are frozen msgspec Structs. Decoding is strict: unknown fields and wrong types
     are rejected (see :func:`loom.core.command.decode_command`).
 
+    A ``Patch`` field that was not sent reads ``None``; :attr:`fields_set` says which fields
+    were sent.
+
     Example:
         >>> from loom.core.command import Command, Patch
         >>> class UpdateAddress(Command, frozen=True):
         ...     label: Patch[str] = None
         ...     city: Patch[str] = None
         >>> cmd = UpdateAddress(label="Home")
+        >>> cmd.city is None, sorted(cmd.fields_set)
+        (True, ['label'])
         >>> cmd.to_patch()
         {'label': 'Home'}
         >>> cmd.__dict__
@@ -82,18 +132,22 @@ class Command(msgspec.Struct, metaclass=CommandMeta):
         """
         return self.to_patch()
 
-    def sent_fields(self) -> frozenset[str]:
-        """Names of the fields that hold a value.
+    @property
+    def fields_set(self) -> frozenset[str]:
+        """Names of the fields that hold a value (loom-kernel's name).
 
         ``Patch`` fields are included only when the request sent them (a ``null`` counts as
         sent); every other field always holds a value.
+        """
+        return frozenset(self.to_patch())
+
+    def sent_fields(self) -> frozenset[str]:
+        """The same as :attr:`fields_set`.
 
         Returns:
             The field names.
         """
-        return frozenset(
-            name for name in self.__struct_fields__ if getattr(self, name) is not msgspec.UNSET
-        )
+        return self.fields_set
 
     def to_patch(self) -> dict[str, Any]:
         """The fields that hold a value, by name; explicit nulls are kept as ``None``.
@@ -101,12 +155,9 @@ class Command(msgspec.Struct, metaclass=CommandMeta):
         Returns:
             A new dict, in field order, suitable for a repository ``update``.
         """
-        values: dict[str, Any] = {}
-        for name in self.__struct_fields__:
-            value = getattr(self, name)
-            if value is not msgspec.UNSET:
-                values[name] = value
-        return values
+        unset = msgspec.UNSET
+        # asdict reads the slots, where a Patch field not sent is still UNSET.
+        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not unset}
 
     @classmethod
     def patch_fields(cls) -> frozenset[str]:

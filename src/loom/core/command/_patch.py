@@ -7,8 +7,6 @@ import sys
 import typing
 from typing import Annotated, Any, TypeVar, Union
 
-from msgspec import UnsetType
-
 T = TypeVar("T")
 
 
@@ -23,14 +21,15 @@ class _PatchMarker:
 
 PATCH_MARKER = _PatchMarker()
 
-# A generic alias: type checkers read `Patch[str]` as `str | None | UnsetType`, so
+# A generic alias: type checkers read `Patch[str]` as `str | None`, what the field reads, so
 # `label: Patch[str] = None` checks, while the marker lets Loom tell it from a plain union.
-Patch = Annotated[Union[T, UnsetType, None], PATCH_MARKER]  # noqa: UP007 - TypeVar in a union alias
-"""A field of a partial update: absent (``UNSET``), sent as ``null`` (``None``) or a value.
+Patch = Annotated[Union[T, None], PATCH_MARKER]  # noqa: UP007 - TypeVar in a union alias
+"""A field of a partial update: not sent, sent as ``null``, or a value.
 
-Declare it with ``= None`` as the documents do; :class:`loom.core.command.Command` turns that
-default into ``msgspec.UNSET`` so a field that was not sent stays distinguishable from an
-explicit ``null``.
+Declare it with ``= None`` as the documents do. A field that was not sent reads ``None``, like
+one sent as ``null``; ``cmd.fields_set`` tells them apart, and repositories write only the
+fields in it (the command stores ``msgspec.UNSET`` for a field not sent, so ``to_builtins`` and
+JSON leave it out too).
 """
 
 # Fallback for string annotations that cannot be evaluated yet (a forward reference inside

@@ -25,6 +25,7 @@ Example:
 """
 
 from loom.core.use_case._compile import compile_use_case
+from loom.core.use_case._field_ref import F, FieldExpr, FieldRef, PredicateOp, field_ref
 from loom.core.use_case._markers import (
     Exists,
     ExistsMarker,
@@ -43,7 +44,7 @@ from loom.core.use_case._plan import (
     UseCasePlan,
 )
 from loom.core.use_case._rule_plan import CompiledRule
-from loom.core.use_case._rules import F, FieldRef, Rule
+from loom.core.use_case._rules import Rule
 from loom.core.use_case.use_case import UseCase
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "ExistsMarker",
     "ExistsStep",
     "F",
+    "FieldExpr",
     "FieldRef",
     "Input",
     "InputMarker",
@@ -61,9 +63,11 @@ __all__ = [
     "OnMissing",
     "ParamSpec",
     "Payload",
+    "PredicateOp",
     "RepositoryLookup",
     "Rule",
     "UseCase",
     "UseCasePlan",
     "compile_use_case",
+    "field_ref",
 ]

@@ -85,6 +85,7 @@ def compile_use_case(use_case: type[Any]) -> UseCasePlan:
         getattr(use_case, "rules", ()),
         context.plain,
         command[1] if command else None,
+        markers=tuple(name for name, _ in markers),
     )
     return UseCasePlan(
         use_case=use_case,

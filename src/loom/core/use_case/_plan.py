@@ -24,6 +24,7 @@ from loom.core.errors import (
 from loom.core.query import QuerySpec
 from loom.core.query._fieldtypes import check_int64
 from loom.core.repository.abc import RepoFor
+from loom.core.use_case._field_ref import sent_fields
 from loom.core.use_case._markers import OnMissing
 from loom.core.use_case._rule_plan import CompiledRule
 
@@ -213,7 +214,9 @@ class UseCasePlan:
         """Resolve every ``execute`` argument of one request, without calling ``execute``.
 
         In order: parameters are converted to their annotations, the command is decoded
-        strictly, all rules are evaluated, then ``Exists`` and ``LoadById`` run.
+        strictly, the rules are evaluated, then ``Exists`` and ``LoadById`` run, then the rules
+        that read their values (and those written in loom-kernel's convention, as loom-kernel
+        orders them).
 
         Args:
             params: Path and query parameters by name (strings or typed values); names
@@ -241,20 +244,40 @@ class UseCasePlan:
         if self.command_type is not None and self.command_param is not None:
             command = decode_command(self.command_type, payload)
             kwargs[self.command_param] = command
+        fields_set = sent_fields(command) if command is not None else frozenset()
+        self._check_rules(False, values, command, fields_set)
+        for step in self.steps:
+            if isinstance(step, ExistsStep):
+                kwargs[step.name] = await step.resolve(values, command, repos)
+            else:
+                kwargs[step.name] = await step.resolve(values, repos)
+        if self.rules_after_markers:
+            self._check_rules(True, kwargs, command, fields_set)
+        return kwargs
+
+    @property
+    def rules_after_markers(self) -> bool:
+        """Whether some rule reads what the markers produced (it runs after them)."""
+        return any(rule.after_markers for rule in self.rules)
+
+    def _check_rules(
+        self,
+        after_markers: bool,
+        values: Mapping[str, Any],
+        command: Any,
+        fields_set: frozenset[str],
+    ) -> None:
         violations = [
-            error for rule in self.rules if (error := rule.evaluate(values, command)) is not None
+            error
+            for rule in self.rules
+            if rule.after_markers is after_markers
+            for error in rule.evaluate(values, command, fields_set)
         ]
         if violations:
             raise RuleViolationError(
                 f"{self.use_case.__name__}: {len(violations)} business rule(s) refused the request",
                 errors=violations,
             )
-        for step in self.steps:
-            if isinstance(step, ExistsStep):
-                kwargs[step.name] = await step.resolve(values, command, repos)
-            else:
-                kwargs[step.name] = await step.resolve(values, repos)
-        return kwargs
 
     async def run(
         self,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from loom.core.repository.abc import RepoFor
-from loom.core.use_case._rules import Rule
+from loom.core.use_case._rules import Rule, RuleFn
 
 ModelT = TypeVar("ModelT")
 ResultT = TypeVar("ResultT")
@@ -50,7 +50,7 @@ class UseCase(Generic[ModelT, ResultT]):
     model: ClassVar[type[Any] | None] = None
     result_type: ClassVar[Any] = None
     read_only: ClassVar[bool] = False
-    rules: ClassVar[Sequence[Rule]] = ()
+    rules: ClassVar[Sequence[Rule | RuleFn]] = ()
     main_repo: RepoFor[ModelT]
 
     # Type variables of a generic intermediate base, so `Base[Product, X]` finds its model.

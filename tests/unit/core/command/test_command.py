@@ -9,7 +9,7 @@ import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET
 
 from loom.core.command import Command, CommandMeta, Patch, decode_command, is_patch
 from loom.core.command import Patch as PatchAlias
@@ -35,22 +35,47 @@ class Record(msgspec.Struct, kw_only=True):
     city: str
 
 
-def test_a_patch_field_not_sent_is_unset_and_a_null_is_none() -> None:
+def test_a_patch_field_not_sent_reads_none_and_fields_set_tells_it_from_a_null() -> None:
     cmd = decode_command(UpdateAddress, b'{"street": null, "city": "Oslo"}')
 
-    assert cmd.label is UNSET
+    assert cmd.label is None
     assert cmd.street is None
     assert cmd.city == "Oslo"
+    assert cmd.fields_set == {"street", "city"}
     assert cmd.sent_fields() == {"street", "city"}
     assert cmd.to_patch() == {"street": None, "city": "Oslo"}
 
 
-def test_a_patch_field_is_unset_when_constructed_without_it() -> None:
+def test_code_written_for_loom_kernel_reads_an_unsent_field_as_none() -> None:
+    cmd = decode_command(UpdateAddress, b'{"city": "Oslo"}')
+
+    labels = [cmd.label] if cmd.label is not None else []
+
+    assert labels == []
+
+
+def test_a_patch_field_reads_none_when_constructed_without_it() -> None:
     cmd = UpdateAddress(city="Oslo")
 
-    assert cmd.label is UNSET
+    assert cmd.label is None
+    assert cmd.fields_set == {"city"}
     assert cmd.to_patch() == {"city": "Oslo"}
     assert UpdateAddress.patch_fields() == {"label", "street", "city"}
+
+
+def test_a_patch_field_still_stores_unset_so_equality_tells_absent_from_null() -> None:
+    assert UpdateAddress(city="Oslo") != UpdateAddress(city="Oslo", label=None)
+    assert msgspec.structs.asdict(UpdateAddress())["label"] is UNSET
+    assert repr(UpdateAddress(city="Oslo")) == (
+        "UpdateAddress(label=UNSET, street=UNSET, city='Oslo')"
+    )
+
+
+def test_replace_sends_a_field() -> None:
+    cmd = msgspec.structs.replace(UpdateAddress(city="Oslo"), label=None)
+
+    assert cmd.fields_set == {"label", "city"}
+    assert cmd.label is None
 
 
 def test_dict_spreads_the_fields_into_another_struct() -> None:
@@ -107,10 +132,11 @@ def test_commands_are_keyword_only_so_patch_and_required_fields_mix() -> None:
     assert Mixed(quantity=2).to_patch() == {"quantity": 2}
 
 
-def test_patch_types_read_as_value_null_or_unset() -> None:
+def test_patch_types_read_as_value_or_none() -> None:
     cmd = UpdateAddress(city="Oslo")
 
-    assert_type(cmd.city, str | UnsetType | None)
+    assert_type(cmd.city, str | None)
+    assert_type(cmd.fields_set, frozenset[str])
     assert_type(cmd.to_patch(), dict[str, Any])
 
 
@@ -128,7 +154,8 @@ def test_patch_is_recognised_through_an_alias() -> None:
     class Aliased(Command, frozen=True):
         label: PatchAlias[str] = None
 
-    assert Aliased().label is UNSET
+    assert Aliased().label is None
+    assert Aliased().fields_set == frozenset()
 
 
 def test_patch_is_recognised_around_a_forward_reference() -> None:
@@ -138,7 +165,8 @@ def test_patch_is_recognised_around_a_forward_reference() -> None:
     class WithLocal(Command, frozen=True):
         later: Patch[Later] = None
 
-    assert WithLocal().later is UNSET
+    assert WithLocal().later is None
+    assert WithLocal().fields_set == frozenset()
 
 
 def test_patch_is_recognised_in_evaluated_annotations() -> None:
@@ -152,7 +180,8 @@ def test_patch_is_recognised_in_evaluated_annotations() -> None:
 
     Evaluated: Any = CommandMeta("Evaluated", (Command,), namespace)
 
-    assert Evaluated().label is UNSET
+    assert Evaluated().label is None
+    assert Evaluated().fields_set == {"plain"}
     assert Evaluated().plain is None
     assert is_patch(evaluated["city"])
     assert not is_patch(int | None)
@@ -163,7 +192,7 @@ def test_a_plain_optional_field_keeps_its_none_default() -> None:
         text: str | None = None
 
     assert Note().text is None
-    assert Note().sent_fields() == {"text"}
+    assert Note().fields_set == {"text"}
 
 
 _values = st.one_of(st.none(), st.text(max_size=5))

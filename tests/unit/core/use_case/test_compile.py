@@ -299,14 +299,28 @@ def test_a_rule_whose_function_cannot_take_its_values() -> None:
 
     message = _error(BadSignature)
     assert message.startswith("BadSignature.rules[0] Rule.forbid(<lambda>)")
-    assert "cannot be called with (price_cents)" in message
+    assert "neither as (price_cents=) nor as loom-kernel's (cmd, fields_set, price_cents)" in (
+        message
+    )
 
 
 def test_something_in_rules_that_is_not_a_rule() -> None:
     class NotARule(UseCase[Product, Any]):
-        rules = (lambda cmd: None,)  # type: ignore[assignment]  # the mistake under test
+        rules = ("price must be positive",)  # type: ignore[assignment]  # the mistake under test
 
         async def execute(self, cmd: UpdateProduct = Input()) -> Any:
             return None
 
     assert "is not a Rule" in _error(NotARule)
+
+
+def test_a_rule_function_must_take_the_command_and_its_sent_fields() -> None:
+    class OneArgument(UseCase[Product, Any]):
+        rules = (lambda cmd: None,)  # the mistake under test
+
+        async def execute(self, cmd: UpdateProduct = Input()) -> Any:
+            return None
+
+    assert "cannot be called as (cmd, fields_set) or (cmd, fields_set, context)" in _error(
+        OneArgument
+    )

@@ -299,7 +299,9 @@ async def test_exists_against_another_column_names_the_column_and_value() -> Non
         async def execute(
             self,
             email: str,
-            ok: bool = Exists(User, from_param="email", against="email", on_missing=OnMissing.RAISE),
+            ok: bool = Exists(
+                User, from_param="email", against="email", on_missing=OnMissing.RAISE
+            ),
         ) -> bool:
             return ok
 

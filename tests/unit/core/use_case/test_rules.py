@@ -142,9 +142,24 @@ def test_field_references_need_a_command_class() -> None:
         F(dict)
 
 
-def test_a_check_cannot_take_from_params() -> None:
-    with pytest.raises(ConfigError, match=r"use Rule\.forbid"):
-        Rule.check("stock", via=_positive).from_params("price_cents")
+async def test_a_check_with_from_params_receives_the_values_after_its_own() -> None:
+    class StockUnderPrice(UseCase[Product, None]):
+        rules = (
+            Rule.check(
+                F(UpdateProduct).stock,
+                via=lambda stock, limit: f"at most {limit}" if stock > limit else None,
+            ).from_params("limit"),
+        )
+
+        async def execute(self, limit: int, cmd: UpdateProduct = Input()) -> None:
+            return None
+
+    plan = compile_use_case(StockUnderPrice)
+
+    with pytest.raises(RuleViolationError) as caught:
+        await plan.run(StockUnderPrice(), {"limit": 3}, {"stock": 4}, repos=_repos())
+
+    assert caught.value.errors == (FieldError("stock", "at most 3"),)
 
 
 def test_when_present_takes_field_references_only() -> None:
