@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from loom.core.errors import ConfigError
 from loom.core.model import ModelInfo, model_info
-from loom.core.use_case import UseCasePlan
+from loom.core.use_case import ParamSpec, UseCasePlan
 from loom.rest._query import ListQuery, RouteQuery, default_fields
 from loom.rest.model import RestInterface, RestRoute
+
+PROFILE = "profile"
+"""The ``execute`` parameter naming the loading profile."""
 
 _PATH_PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?}")
 
@@ -40,6 +43,8 @@ class CompiledRoute:
         dependencies: Framework dependencies (interface, then route).
         operation_id: A unique OpenAPI operation id.
         info: The model of the route (the use case's, else the interface's), if any.
+        defaults: Parameters passed when the request does not give them (a
+            ``profile_default``).
     """
 
     interface: type[RestInterface[Any]]
@@ -53,6 +58,7 @@ class CompiledRoute:
     dependencies: tuple[Any, ...]
     operation_id: str
     info: ModelInfo | None
+    defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def method(self) -> str:
@@ -173,6 +179,10 @@ def _compile_one(
         for name, spec in by_name.items():
             if name not in path_params:
                 query_params.setdefault(name, spec)
+    defaults: dict[str, Any] = {}
+    profile = by_name.get(PROFILE)
+    if profile is not None and PROFILE not in path_params:
+        defaults = _profile(route, interface, profile, query_params, compat)
     model = plan.model or interface.model
     info = model_info(model) if model is not None else None
     listing = None
@@ -191,6 +201,9 @@ def _compile_one(
             max_limit=max_limit,
             aliases=None if rename is None else _aliases(where, info, rename),
             clamp_limit=compat is not None,
+            fixed_pagination=not _first(
+                route.allow_pagination_override, interface.allow_pagination_override, True
+            ),
         )
         filters = listing.public(listing.filterable)
         clash = sorted(set(query_params) & {*filters, "sort", "limit", "page"})
@@ -211,7 +224,40 @@ def _compile_one(
         dependencies=(*interface.dependencies, *route.dependencies),
         operation_id=route.name or _snake(route.use_case.__name__.removesuffix("UseCase")),
         info=info,
+        defaults=defaults,
     )
+
+
+def _first(*values: Any) -> Any:
+    return next(value for value in values if value is not None)
+
+
+def _profile(
+    route: RestRoute,
+    interface: type[RestInterface[Any]],
+    spec: ParamSpec,
+    query_params: dict[str, ParamSpec],
+    compat: str | None,
+) -> dict[str, Any]:
+    """Apply ``expose_profile``, ``allowed_profiles`` and ``profile_default`` to ``profile``.
+
+    Returns:
+        The value the route passes when the request names no profile (empty: ``execute``'s
+        own default).
+    """
+    if not _first(route.expose_profile, interface.expose_profile, compat is None):
+        del query_params[PROFILE]  # ?profile= is then an unknown parameter
+    else:
+        allowed = tuple(route.allowed_profiles or interface.allowed_profiles)
+        if allowed:
+            # A value outside the list does not convert: a 400 naming profile.
+            query_params[PROFILE] = ParamSpec(
+                spec.name,
+                Literal[allowed],
+                spec.default,
+            )
+    default = _first(route.profile_default, interface.profile_default, "")
+    return {PROFILE: default} if default else {}
 
 
 def _fields(

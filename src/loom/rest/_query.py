@@ -74,6 +74,8 @@ class ListQuery:
             ``None`` reads the field names as declared.
         clamp_limit: Serve the maximum for a larger ``limit`` instead of refusing it
             (loom-kernel's behaviour, ``rest.compat: loom_kernel``).
+        fixed_pagination: Serve ``pagination`` only; a request asking for the other (with
+            ``pagination``, ``page`` or ``cursor``) is refused.
     """
 
     info: ModelInfo
@@ -84,6 +86,7 @@ class ListQuery:
     max_limit: int = 1000
     aliases: Mapping[str, str] | None = None
     clamp_limit: bool = False
+    fixed_pagination: bool = False
 
     def public(self, fields: Iterable[str]) -> tuple[str, ...]:
         """``fields`` as the query string names them."""
@@ -321,6 +324,8 @@ def _query(
 
 
 def _pagination(reader: _Reader, listing: ListQuery, reserved: dict[str, str]) -> PaginationMode:
+    if listing.fixed_pagination:
+        return _fixed_pagination(reader, listing, reserved)
     raw = reserved.get("pagination")
     if raw is not None:
         try:
@@ -342,6 +347,19 @@ def _pagination(reader: _Reader, listing: ListQuery, reserved: dict[str, str]) -
     if "page" in reserved:
         return PaginationMode.OFFSET
     return listing.pagination
+
+
+def _fixed_pagination(
+    reader: _Reader, listing: ListQuery, reserved: dict[str, str]
+) -> PaginationMode:
+    mode = listing.pagination
+    raw = reserved.get("pagination")
+    if raw is not None and raw.lower() != mode.value:
+        reader.fail("pagination", f"this route serves {mode.value} pages only; got {raw!r}")
+    other = "cursor" if mode is PaginationMode.OFFSET else "page"
+    if other in reserved:
+        reader.fail(other, f"this route serves {mode.value} pages only; leave {other} out")
+    return mode
 
 
 def _int(reader: _Reader, name: str, raw: str | None, default: int) -> int | None:

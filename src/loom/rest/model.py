@@ -57,6 +57,16 @@ class RestRoute:
         include_in_schema: List the operation in OpenAPI.
         auto: Which auto-CRUD operation generated the route (``create``, ``list``, ...);
             ``None`` for routes written by hand.
+        allow_pagination_override: Whether a request may choose the other pagination
+            (``pagination=``, or ``page``/``cursor`` alone); ``None`` inherits the interface's,
+            which allows it by default.
+        expose_profile: Whether ``?profile=`` is accepted (when ``execute`` takes a
+            ``profile``); ``None`` inherits the interface's, which accepts it by default
+            (loom-kernel's format, ``rest.compat: loom_kernel``, refuses it by default).
+        allowed_profiles: The profiles a request may ask for; empty inherits the interface's,
+            and no list at all accepts any.
+        profile_default: The profile when the request names none; ``None`` inherits the
+            interface's, else ``execute``'s default.
     """
 
     use_case: type[Any]
@@ -74,6 +84,10 @@ class RestRoute:
     deprecated: bool = False
     include_in_schema: bool = True
     auto: str | None = None
+    allow_pagination_override: bool | None = None
+    expose_profile: bool | None = None
+    allowed_profiles: Sequence[str] = ()
+    profile_default: str | None = None
 
     def __post_init__(self) -> None:
         method = str(self.method).upper()
@@ -108,6 +122,15 @@ class RestInterface(Generic[ModelT]):
         sortable: Fields list routes may sort on. ``None`` (the default) allows every column
             except private ones.
         dependencies: FastAPI dependencies run before every route (authentication, ...).
+        auto: Generate the auto-CRUD routes (loom-kernel's spelling of
+            ``routes = build_auto_routes(Model, include)``) when ``routes`` is empty.
+        include: The auto-CRUD operations ``auto`` generates; empty generates all five.
+        allow_pagination_override: Whether requests may choose the other pagination (default
+            ``True``); a route may override it.
+        expose_profile: Whether routes accept ``?profile=``; ``None`` accepts it where
+            ``execute`` takes a ``profile`` (``rest.compat: loom_kernel``: refuses it).
+        allowed_profiles: The profiles requests may ask for (empty: any).
+        profile_default: The profile when a request names none.
     """
 
     __loom_kind__: ClassVar[str] = "interface"
@@ -121,6 +144,12 @@ class RestInterface(Generic[ModelT]):
     filterable: ClassVar[Sequence[str] | None] = None
     sortable: ClassVar[Sequence[str] | None] = None
     dependencies: ClassVar[Sequence[Any]] = ()
+    auto: ClassVar[bool] = False
+    include: ClassVar[Sequence[str]] = ()
+    allow_pagination_override: ClassVar[bool | None] = None
+    expose_profile: ClassVar[bool | None] = None
+    allowed_profiles: ClassVar[Sequence[str]] = ()
+    profile_default: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -131,6 +160,10 @@ class RestInterface(Generic[ModelT]):
                 if isinstance(arg, type) and "model" not in cls.__dict__:
                     cls.model = arg
                 break
+        if cls.auto and not cls.routes and cls.model is not None:
+            from loom.rest.autocrud import build_auto_routes  # autocrud imports this module
+
+            cls.routes = build_auto_routes(cls.model, cls.include)
 
 
 __all__ = ["METHODS", "PaginationMode", "RestInterface", "RestRoute"]

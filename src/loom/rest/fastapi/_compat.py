@@ -73,7 +73,7 @@ def compat_endpoint(
                 content = request_error_body(errors, current_trace_id.get())
                 return Response(content=content, status_code=422, media_type=JSON)
             query, query_params = parse_query(request.query_params.multi_items(), query_spec)
-            params = {**query_params, **params}
+            params = {**route.defaults, **query_params, **params}
             command = None
             if decode is not None:
                 payload = await read_body(request, body_limit, typed=False)

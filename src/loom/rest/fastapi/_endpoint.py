@@ -52,6 +52,7 @@ def make_endpoint(
     use_case = route.plan.use_case
     command_type = route.plan.command_type
     query_spec = route.query
+    defaults = route.defaults
     status = route.status_code
     explicit = route.route.status_code is not None
     template = route.path
@@ -63,6 +64,8 @@ def make_endpoint(
         request.scope[ROUTE_KEY] = template
         try:
             query, params = parse_query(request.query_params.multi_items(), query_spec)
+            if defaults:
+                params = {**defaults, **params}
             params.update(request.path_params)
             payload = None
             if command_type is not None:
@@ -95,6 +98,7 @@ def _camel_endpoint(
     rewrite = casing.input_keys(command_type) if command_type is not None else None
     encode = casing.encoder(getattr(use_case, "result_type", None))
     query_spec = route.query
+    defaults = route.defaults
     status = route.status_code
     explicit = route.route.status_code is not None
     template = route.path
@@ -105,6 +109,8 @@ def _camel_endpoint(
         request.scope[ROUTE_KEY] = template
         try:
             query, params = parse_query(request.query_params.multi_items(), query_spec)
+            if defaults:
+                params = {**defaults, **params}
             params.update(request.path_params)
             payload = command = None
             if decode is not None:
