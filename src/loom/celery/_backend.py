@@ -20,6 +20,7 @@ import msgspec
 from celery import Celery
 
 from loom.celery._settings import TASK_PREFIX, make_celery, queue_for
+from loom.core.errors import JobError
 from loom.core.job import JobMessage, JobRunner
 
 if TYPE_CHECKING:
@@ -90,7 +91,16 @@ class CeleryJobBackend:
             queue=queue,
             producer=producer,
             retry=False,  # fail now; the outbox retries with backoff and keeps the row
+            priority=self._priority(message),
         )
+
+    def _priority(self, message: JobMessage) -> int | None:
+        """``__priority__`` (or ``jobs.<Name>.priority``) of the message's job class."""
+        try:
+            job = self.runner.registry.resolve(message.job)
+        except JobError:
+            return None  # the worker reports the unknown class; the message still goes out
+        return self.runner.settings.priority(job)
 
     def _connect(self) -> Any:
         if self._connection is not None:

@@ -21,7 +21,7 @@ import msgspec
 from celery import Celery
 
 from loom.celery._settings import task_name
-from loom.core.job import JobMessage, name_of
+from loom.core.job import JobMessage, JobSettings, name_of
 from loom.core.outbox import backoff_delay
 
 if TYPE_CHECKING:
@@ -35,9 +35,9 @@ KernelCall = Callable[[Callable[["Kernel"], Coroutine[Any, Any, T]]], T]
 """Runs ``fn(kernel)`` on the worker kernel's event loop and returns its result."""
 
 
-def retry_policy(job: type[Any]) -> tuple[int, float, float]:
-    """``(retries, backoff, backoff_max)`` declared by a job class."""
-    retries = max(0, int(getattr(job, "__retries__", 0)))
+def retry_policy(job: type[Any], settings: JobSettings | None = None) -> tuple[int, float, float]:
+    """``(retries, backoff, backoff_max)`` of a job class (``jobs.<Name>.retries`` applied)."""
+    retries = (settings or JobSettings()).retries(job)
     backoff = max(0.0, float(getattr(job, "__retry_backoff__", 1.0)))
     backoff_max = max(backoff, float(getattr(job, "__retry_backoff_max__", 60.0)))
     return retries, backoff, backoff_max
@@ -52,7 +52,7 @@ async def attempt(
     """
     runner = kernel.jobs.runner
     assert runner is not None  # the kernel is started before tasks run
-    retries, backoff, backoff_max = retry_policy(job)
+    retries, backoff, backoff_max = retry_policy(job, runner.settings)
     try:
         await runner.execute(
             job,
@@ -100,7 +100,8 @@ def register_job_task(app: Celery, call: KernelCall[Any], job: type[Any]) -> Any
         retries_done = int(task.request.retries or 0)
         delay = call(lambda kernel: attempt(kernel, job, message, retries_done))
         if delay is not None:
-            raise task.retry(countdown=delay, max_retries=retry_policy(job)[0])
+            # attempt() already decided against the configured retries; never cap it again.
+            raise task.retry(countdown=delay, max_retries=retries_done + 1)
 
     run.__name__ = run.__qualname__ = job.__name__
     run.__doc__ = job.__doc__

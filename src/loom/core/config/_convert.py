@@ -16,7 +16,7 @@ import msgspec
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from loom.core.config._sections import Document
+from loom.core.config._sections import Document, JobSection, JobsSection
 from loom.core.config._sources import Source, locate
 from loom.core.errors import ConfigError
 
@@ -52,8 +52,9 @@ def convert(raw: dict[str, Any], sources: Sequence[Source]) -> Document:
             file and what was expected.
     """
     _check_keys(raw, Document, (), sources)
+    normalized = _normalize(raw)
     try:
-        return msgspec.convert(_normalize(raw), Document, strict=False)
+        return msgspec.convert(normalized, Document, strict=False)
     except msgspec.ValidationError as error:
         raise _type_error(str(error), raw, sources) from error
 
@@ -68,10 +69,43 @@ def _normalize(raw: dict[str, Any]) -> dict[str, Any]:
     # A section written with nothing under it (`cache:`) is YAML null; it means "the defaults".
     raw = {key: {} if value is None and key in _SECTIONS else value for key, value in raw.items()}
     # Log levels are accepted in any case ("info"), as the logging module itself does.
-    logging = raw.get("logging")
-    if isinstance(logging, dict) and isinstance(logging.get("level"), str):
-        raw = {**raw, "logging": {**logging, "level": logging["level"].upper()}}
+    for section in ("logging", "logger"):
+        logging = raw.get(section)
+        if isinstance(logging, dict):
+            raw = {**raw, section: _normalize_logging(logging)}
+    jobs = raw.get("jobs")
+    if isinstance(jobs, dict):
+        raw = {**raw, "jobs": _split_jobs(jobs)}
     return raw
+
+
+def _normalize_logging(section: dict[str, Any]) -> dict[str, Any]:
+    section = dict(section)
+    for key in ("level", "renderer"):
+        value = section.get(key)
+        if isinstance(value, str):
+            section[key] = value.upper() if key == "level" else value.lower()
+    for key in ("levels", "named_levels"):
+        levels = section.get(key)
+        if isinstance(levels, dict):
+            section[key] = {k: v.upper() if isinstance(v, str) else v for k, v in levels.items()}
+    return section
+
+
+_JOBS_FIELDS = frozenset(field.name for field in msgspec.structs.fields(JobsSection))
+
+
+def _split_jobs(jobs: dict[str, Any]) -> dict[str, Any]:
+    """``jobs.<JobClassName>`` keys (loom-kernel's per-job settings) go under ``per_job``."""
+    per_job = {
+        str(key): {} if value is None else value
+        for key, value in jobs.items()
+        if key not in _JOBS_FIELDS
+    }
+    kept = {key: value for key, value in jobs.items() if key in _JOBS_FIELDS}
+    if per_job:
+        kept["per_job"] = {**(kept.get("per_job") or {}), **per_job}
+    return kept
 
 
 def _check_keys(
@@ -81,8 +115,14 @@ def _check_keys(
         return  # msgspec reports the wrong type with its path
     fields = {field.name: field.type for field in msgspec.structs.fields(struct)}
     for key, value in data.items():
+        per_job = struct is JobsSection and (value is None or isinstance(value, dict))
+        if key not in fields and per_job:
+            # loom-kernel's jobs.<JobClassName>: settings of one job class (checked at boot).
+            _check_keys(value, JobSection, (*path, str(key)), sources)
+            continue
         if key not in fields:
-            raise _unknown_key(str(key), path, sorted(fields), sources)
+            known = sorted(name for name in fields if name != "per_job")
+            raise _unknown_key(str(key), path, known, sources)
         nested = _struct_of(fields[key])
         if nested is not None:
             _check_keys(value, nested, (*path, str(key)), sources)
@@ -96,6 +136,11 @@ def _unknown_key(
     message = (
         f"unknown key '{dotted}'{in_file(sources, (*path, key))}; known {scope}: {', '.join(known)}"
     )
+    if path == ("jobs",):
+        message += (
+            ", or the name of a job class with its settings (queue, retries, countdown, timeout, "
+            "priority)"
+        )
     close = difflib.get_close_matches(key, known, n=1)
     if close:
         message += f"; did you mean '{close[0]}'?"
@@ -124,6 +169,8 @@ def _type_error(text: str, raw: dict[str, Any], sources: Sequence[Source]) -> Co
         return ConfigError(f"invalid configuration: {text}", code="config_invalid")
     detail, path_text = match["detail"], match["path"]
     keys, value, annotation = _follow(path_text, raw)
+    if keys[:2] == ["jobs", "per_job"]:
+        keys = ["jobs", *keys[2:]]  # the file writes jobs.<JobClassName> directly
     dotted = ".".join(keys) or "the top level"
     literal = [a for a in _alternatives(annotation) if typing.get_origin(a) is typing.Literal]
     if literal:
@@ -148,7 +195,8 @@ def _follow(path_text: str, raw: dict[str, Any]) -> tuple[list[str], Any, Any]:
             struct = _struct_of(annotation)
             fields = {f.name: f.type for f in msgspec.structs.fields(struct)} if struct else {}
             annotation = fields.get(name, Any)
-            value = value.get(name) if isinstance(value, dict) else None
+            if not (keys == ["jobs"] and name == "per_job"):  # written as jobs.<Name> in the file
+                value = value.get(name) if isinstance(value, dict) else None
             keys.append(name)
         elif index == "...":
             # msgspec does not say which dict entry failed: find it by converting each one.

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from loom.core.config import _compat as compat
 from loom.core.config._convert import convert, in_file, resolve
 from loom.core.config._sections import AppSection, Document
 from loom.core.config._sources import Source, locate, overrides_source, read_files
@@ -54,7 +55,7 @@ def load_config(*paths: str | Path, overrides: Mapping[str, Any] | None = None) 
     if overrides:
         sources.append(overrides_source(overrides))
     raw = resolve(sources)
-    document = convert(raw, sources)
+    document = compat.apply(convert(raw, sources), raw, sources)
     app = _absolute_code_path(document.app, sources)
     _check_consistency(document, sources)
     fields = {name: getattr(document, name) for name in document.__struct_fields__}

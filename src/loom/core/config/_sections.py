@@ -55,19 +55,30 @@ class DiscoverySection(Section, frozen=True):
     manifest: ManifestDiscovery = ManifestDiscovery()
 
 
-class AppSection(Section, frozen=True):
-    """``app``: the application itself.
+class CorsSection(Section, frozen=True):
+    """``rest.cors``: which other origins' browsers may call the API (CORS).
+
+    Without the section no CORS headers are sent. A wildcard origin together with credentials
+    is refused: the browser would then send cookies from every site.
 
     Attributes:
-        name: Application name (logs, metrics, the default API title).
-        code_path: Directory added to the import path; after loading it is absolute,
-            resolved against the directory of the file that declared it.
-        discovery: How components are found.
+        allow_origins: Exact origins allowed (``["https://app.example.com"]``; ``["*"]`` for any,
+            without credentials).
+        allow_origin_regex: A regular expression of allowed origins.
+        allow_methods: Methods allowed in cross-origin requests.
+        allow_headers: Request headers a caller may send.
+        allow_credentials: Allow cookies and ``Authorization`` cross-origin.
+        expose_headers: Response headers the browser may read.
+        max_age: Seconds a preflight answer may be cached.
     """
 
-    name: str = "loom-app"
-    code_path: str | None = None
-    discovery: DiscoverySection = DiscoverySection()
+    allow_origins: tuple[str, ...] = ()
+    allow_origin_regex: str | None = None
+    allow_methods: tuple[str, ...] = ("GET",)
+    allow_headers: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    expose_headers: tuple[str, ...] = ()
+    max_age: NonNegativeInt = 600
 
 
 class DatabaseSection(Section, frozen=True):
@@ -127,14 +138,19 @@ class CacheSection(Section, frozen=True):
 
 
 class RestSection(Section, frozen=True):
-    """``rest``: the HTTP API.
+    """``rest`` (or ``app.rest``, where loom-kernel reads it): the HTTP API.
 
     Attributes:
         backend: The web framework adapter.
         title: OpenAPI title (``None``: ``app.name``).
         version: OpenAPI version string.
         docs_url: Where the interactive docs are served (``None`` disables them).
+        redoc_url: Where ReDoc is served (``None``, the default, serves none).
+        openapi_url: Where the OpenAPI document is served (``None`` serves none, and no docs).
         body_limit: Largest accepted request body, in bytes.
+        max_body_bytes: loom-kernel's name of ``body_limit``; after loading, ``body_limit``
+            holds the value given under either name.
+        cors: CORS settings (``None``: no CORS headers).
         default_limit: Page size when a request gives none.
         max_limit: Largest page size a request may ask for.
         casing: JSON field names: ``snake`` as declared, or ``camel``.
@@ -150,13 +166,35 @@ class RestSection(Section, frozen=True):
     title: str | None = None
     version: str = "0.1.0"
     docs_url: str | None = "/docs"
+    redoc_url: str | None = None
+    openapi_url: str | None = "/openapi.json"
     body_limit: PositiveInt = 1024 * 1024
+    max_body_bytes: PositiveInt | None = None
+    cors: CorsSection | None = None
     default_limit: PositiveInt = 50
     max_limit: PositiveInt = 1000
     casing: Literal["snake", "camel"] = "snake"
     health: bool = True
     ready: bool = True
     compat: Literal["loom_kernel"] | None = None
+
+
+class AppSection(Section, frozen=True):
+    """``app``: the application itself.
+
+    Attributes:
+        name: Application name (logs, metrics, the default API title).
+        code_path: Directory added to the import path; after loading it is absolute,
+            resolved against the directory of the file that declared it.
+        discovery: How components are found.
+        rest: The HTTP API, where loom-kernel configures it; after loading it is the same
+            section as the top-level ``rest`` (giving both with different values is an error).
+    """
+
+    name: str = "loom-app"
+    code_path: str | None = None
+    discovery: DiscoverySection = DiscoverySection()
+    rest: RestSection | None = None
 
 
 class SecuritySection(Section, frozen=True):
@@ -169,16 +207,40 @@ class SecuritySection(Section, frozen=True):
     cursor_secret: str | None = None
 
 
+class JobSection(Section, frozen=True):
+    """``jobs.<JobClassName>``: settings of one job class, overriding its class attributes.
+
+    A key left out keeps what the class declares.
+
+    Attributes:
+        queue: Queue the job is sent to (``__queue__``).
+        retries: Extra attempts after a failure (``__retries__``).
+        countdown: Seconds between the commit and the first run (``__countdown__``).
+        timeout: Seconds an attempt may take before it fails (``__timeout__``).
+        priority: Broker priority, where the broker supports it (``__priority__``).
+    """
+
+    queue: str | None = None
+    retries: NonNegativeInt | None = None
+    countdown: NonNegativeFloat | None = None
+    timeout: PositiveFloat | None = None
+    priority: NonNegativeInt | None = None
+
+
 class JobsSection(Section, frozen=True):
-    """``jobs``: where background jobs run.
+    """``jobs``: where background jobs run, and settings per job class.
 
     Attributes:
         backend: ``inline`` (after commit, in process) or ``celery``.
         default_queue: Queue for jobs that declare none.
+        per_job: Settings of job classes, by class name: the other keys of ``jobs`` in the
+            file (``jobs: {SendRestockEmailJob: {queue: mail, retries: 3}}``). At boot each
+            name must be a discovered job class.
     """
 
     backend: Literal["inline", "celery"] = "inline"
     default_queue: str = "default"
+    per_job: dict[str, JobSection] = msgspec.field(default_factory=dict)
 
 
 class OutboxSection(Section, frozen=True):
@@ -234,6 +296,9 @@ class MetricsSection(Section, frozen=True):
     path: str = "/metrics"
 
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
 class LoggingSection(Section, frozen=True):
     """``logging``: log output.
 
@@ -241,10 +306,42 @@ class LoggingSection(Section, frozen=True):
         level: ``DEBUG``, ``INFO``, ``WARNING``, ``ERROR`` or ``CRITICAL`` (the loader accepts
             any case).
         json: One JSON object per line instead of text.
+        name: The logger these settings apply to (``""``: the root logger).
+        colors: Colour text output (``None``: when the output is a terminal).
+        levels: Levels of named loggers (``{"celery": "WARNING"}``).
+        fields: Fixed fields every log line carries (``{"service": "store"}``).
     """
 
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    level: LogLevel = "INFO"
     json: bool = False
+    name: str = ""
+    colors: bool | None = None
+    levels: dict[str, LogLevel] = msgspec.field(default_factory=dict)
+    fields: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class LoggerSection(Section, frozen=True):
+    """``logger``: loom-kernel's spelling of the logging settings, read into ``logging``.
+
+    Attributes:
+        name: The logger configured (``logging.name``).
+        environment: ``production``, ``staging``, ``development`` or ``test``; without a
+            ``renderer``, deployed environments (and, as in loom-kernel, an unset one: then
+            ``LOOM_ENV`` decides, production by default) log JSON.
+        renderer: ``json`` (``logging.json: true``) or ``console``.
+        colors: Colour console output (``logging.colors``).
+        level: The level (``logging.level``).
+        named_levels: Levels of named loggers (``logging.levels``).
+        fields: Fixed fields of every line (``logging.fields``).
+    """
+
+    name: str = ""
+    environment: Literal["production", "staging", "development", "test"] | None = None
+    renderer: Literal["json", "console"] | None = None
+    colors: bool | None = None
+    level: LogLevel = "INFO"
+    named_levels: dict[str, LogLevel] = msgspec.field(default_factory=dict)
+    fields: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Document(Section, frozen=True):
@@ -260,4 +357,5 @@ class Document(Section, frozen=True):
     trace: TraceSection = TraceSection()
     metrics: MetricsSection = MetricsSection()
     logging: LoggingSection = LoggingSection()
+    logger: LoggerSection | None = None
     celery: dict[str, Any] = msgspec.field(default_factory=dict)

@@ -23,6 +23,7 @@ from loom.core.job._message import JOB_TOPIC, JobMessage, decode_job, encode_job
 from loom.core.job._names import ClassRegistry, name_of
 from loom.core.job._ports import JobBackend, JobHost, JobLedger, MemoryJobLedger
 from loom.core.job._runner import SKIPPED, JobRunner
+from loom.core.job._settings import JobSettings
 from loom.core.job.job import Job
 from loom.core.job.service import JobHandle, JobService
 
@@ -39,6 +40,7 @@ __all__ = [
     "JobPublisher",
     "JobRunner",
     "JobService",
+    "JobSettings",
     "JobsExtension",
     "MemoryJobLedger",
     "RecordingJobBackend",

@@ -17,6 +17,7 @@ from loom.core.job._backend import InlineJobBackend, JobPublisher
 from loom.core.job._message import JOB_TOPIC
 from loom.core.job._ports import JobBackend
 from loom.core.job._runner import JobRunner
+from loom.core.job._settings import JobSettings
 from loom.core.job.service import JobService
 from loom.core.outbox import (
     EventBus,
@@ -56,7 +57,8 @@ class JobsExtension:
         """Create the storage, the service, the backend and the relay; register them."""
         storage = importlib.import_module(_STORAGE)
         store, ledger = storage.build_outbox_storage(kernel.persistence)
-        runner = JobRunner(kernel, ledger)
+        settings = JobSettings.from_config(kernel.config.jobs.per_job, kernel.components.jobs)
+        runner = JobRunner(kernel, ledger, settings=settings)
         for job in kernel.components.jobs:
             runner.plan(job)  # a job whose markers are wrong fails the boot
         outbox = Outbox(store)

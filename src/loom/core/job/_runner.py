@@ -10,13 +10,17 @@ transaction of its own.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from loom.core.job._callbacks import failure_arguments
 from loom.core.job._message import JobMessage
 from loom.core.job._names import ClassRegistry, name_of
 from loom.core.job._ports import JobHost, JobLedger
+from loom.core.job._settings import JobSettings
 from loom.core.transaction import Propagation
 from loom.core.use_case import UseCasePlan, compile_use_case
 from loom.core.use_case._plan import Payload
@@ -38,6 +42,7 @@ class JobRunner:
         host: The kernel (container, transactions, repositories).
         ledger: Where ``__idempotent__`` jobs record their id (``None``: not supported).
         registry: Job and callback classes by name.
+        settings: Per-job settings (``jobs.<JobClassName>`` over the class attributes).
     """
 
     def __init__(
@@ -45,10 +50,12 @@ class JobRunner:
         host: JobHost,
         ledger: JobLedger | None = None,
         registry: ClassRegistry | None = None,
+        settings: JobSettings | None = None,
     ) -> None:
         self.host = host
         self.ledger = ledger
         self.registry = registry or ClassRegistry()
+        self.settings = settings or JobSettings()
         self._plans: dict[type[Any], UseCasePlan] = {}
 
     def plan(self, job: type[Any]) -> UseCasePlan:
@@ -93,7 +100,8 @@ class JobRunner:
                 elif not await self.ledger.first_run(job_id, name_of(job)):
                     logger.info("job %s (%s) was already applied; skipped", job_id, name_of(job))
                     return SKIPPED
-            result = await plan.run(instance, params, payload, repos=self.host)
+            async with asyncio.timeout(self.settings.timeout(job)):
+                result = await plan.run(instance, params, payload, repos=self.host)
             if then is not None:
                 await then(result)
             return result
@@ -105,7 +113,7 @@ class JobRunner:
             JobError: The job class cannot be found (the message is retried, then dead-lettered).
         """
         job = self.registry.resolve(message.job)
-        retries = max(0, int(getattr(job, "__retries__", 0)))
+        retries = self.settings.retries(job)
         error: Exception | None = None
         on_success = self.success_callback(message)
         for attempt in range(retries + 1):
@@ -154,7 +162,15 @@ class JobRunner:
             callback_type = self.registry.resolve(name, "callback")
             instance = await self.host.container.abuild(callback_type)
             async with self.host.transaction(Propagation.NESTED):
-                await getattr(instance, method)(message.job_id, value, **message.context)
+                call = getattr(instance, method)
+                if method == "on_failure":
+                    # By keyword, as loom-kernel calls it: both spellings of on_failure work.
+                    arguments = {**message.context, **failure_arguments(call, value)}
+                    done = call(job_id=message.job_id, **arguments)
+                else:
+                    done = call(message.job_id, value, **message.context)
+                if inspect.isawaitable(done):  # loom-kernel allows plain `def` callbacks
+                    await done
         except Exception:
             # The job's outcome is committed; a failing callback is a bug to see in the logs,
             # not a reason to run the job again.

@@ -22,6 +22,14 @@ class Job(Generic[ResultT]):
         __retries__: Extra attempts after a failed ``execute`` before ``on_failure`` runs.
         __idempotent__: Record the job id in the job's own transaction so that a message
             delivered twice applies the job's effect at most once.
+        __countdown__: Seconds between the commit and the first run, unless ``dispatch``
+            gives ``countdown=``.
+        __timeout__: Seconds an attempt may take; a longer one fails (and is retried).
+        __priority__: Broker priority of the job's messages (Celery, where the broker
+            supports priorities).
+
+    ``jobs.<JobClassName>`` in the configuration overrides ``queue``, ``retries``,
+    ``countdown``, ``timeout`` and ``priority`` for one application.
 
     Example:
         >>> class BuildProductSummaryJob(Job[str]):  # doctest: +SKIP
@@ -38,3 +46,6 @@ class Job(Generic[ResultT]):
     __queue__: ClassVar[str | None] = None
     __retries__: ClassVar[int] = 0
     __idempotent__: ClassVar[bool] = False
+    __countdown__: ClassVar[float] = 0
+    __timeout__: ClassVar[float | None] = None
+    __priority__: ClassVar[int] = 0

@@ -77,8 +77,10 @@ class JobService:
             params: ``execute``'s plain parameters (``{"product_id": 5}``), JSON-able.
             payload: The body of its ``Input()`` command, JSON-able.
             on_success: Class with ``async on_success(job_id, result, **context)``.
-            on_failure: Class with ``async on_failure(job_id, error, **context)``.
-            countdown: Seconds to wait after commit before the first run.
+            on_failure: Class with ``async on_failure(job_id, exc_type, exc_msg, **context)``
+                (loom-kernel's spelling) or ``async on_failure(job_id, error, **context)``.
+            countdown: Seconds to wait after commit before the first run (default: the job's
+                ``__countdown__`` or its ``jobs.<JobClassName>.countdown`` setting).
             idempotency_key: Dispatches of one job class with one key are one job (same id,
                 one run).
             ordering_key: Jobs sharing a key run one after another, in dispatch order.
@@ -140,7 +142,7 @@ class JobService:
         return result  # type: ignore[no-any-return]
 
     def _queue(self, job: type[Any]) -> str:
-        return getattr(job, "__queue__", None) or self.default_queue
+        return self.runner.settings.queue(job) or self.default_queue
 
     def _message(
         self,
@@ -156,6 +158,8 @@ class JobService:
         _check_job(job)
         self.runner.plan(job)  # a job whose markers do not compile fails here, not in the relay
         name = name_of(job)
+        if countdown is None:
+            countdown = self.runner.settings.countdown(job)
         job_id = (
             uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{name}\n{idempotency_key}").hex
             if idempotency_key is not None
@@ -191,9 +195,10 @@ class JobService:
         if callback is None:
             return None
         if not isinstance(callback, type) or not callable(getattr(callback, method, None)):
+            arguments = "result" if method == "on_success" else "exc_type, exc_msg"
             raise JobError(
                 f"{method}={callback!r} must be a class with `async def {method}(self, job_id, "
-                f"{'result' if method == 'on_success' else 'error'}, **context)`"
+                f"{arguments}, **context)`"
             )
         return self.runner.registry.add(callback)
 

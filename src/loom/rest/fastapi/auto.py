@@ -26,6 +26,7 @@ from loom.rest._health import Readiness, status_hook
 from loom.rest._metrics import MetricsRegistry
 from loom.rest._trace import install_trace_id_records
 from loom.rest.fastapi._compat import compat_endpoint, install_compat_handlers
+from loom.rest.fastapi._cors import install_cors
 from loom.rest.fastapi._endpoint import make_endpoint
 from loom.rest.fastapi._handlers import install_handlers
 from loom.rest.fastapi._middleware import RequestContextMiddleware
@@ -93,7 +94,8 @@ def create_app_from_kernel(kernel: Kernel) -> FastAPI:
         title=rest.title or config.app.name,
         version=rest.version,
         docs_url=rest.docs_url,
-        redoc_url=None,
+        redoc_url=rest.redoc_url,
+        openapi_url=rest.openapi_url,
         lifespan=_lifespan(kernel),
     )
     app.state.loom = state
@@ -105,6 +107,8 @@ def create_app_from_kernel(kernel: Kernel) -> FastAPI:
     http_metrics = HttpMetrics.on(metrics) if config.metrics.enabled else None
     header = config.trace.header if config.trace.enabled else None
     app.add_middleware(RequestContextMiddleware, header=header, metrics=http_metrics)
+    if rest.cors is not None:
+        install_cors(app, rest.cors)
     install_trace_id_records()
     return app
 

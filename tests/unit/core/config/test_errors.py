@@ -24,7 +24,7 @@ def test_an_unknown_top_level_key_names_the_file_and_the_known_keys(tmp_path: Pa
 
     assert str(caught.value) == (
         f"unknown key 'databse' in {store}; known top-level keys: app, cache, celery, database, "
-        "jobs, logging, metrics, outbox, rest, security, trace; did you mean 'database'?"
+        "jobs, logger, logging, metrics, outbox, rest, security, trace; did you mean 'database'?"
     )
     assert caught.value.code == "config_unknown_key"
 

@@ -67,6 +67,19 @@ class Outcome:
         self._calls.outcomes.append(("failed", job_id, str(error), context))
 
 
+class KernelOutcome:
+    """Callbacks spelled as loom-kernel 9 spells them (the failure one is a plain `def`)."""
+
+    def __init__(self, calls: Calls) -> None:
+        self._calls = calls
+
+    async def on_success(self, job_id: str, result: Any, **context: Any) -> None:
+        self._calls.outcomes.append(("ok", job_id, result, context))
+
+    def on_failure(self, job_id: str, exc_type: str, exc_msg: str, **context: Any) -> None:
+        self._calls.outcomes.append(("failed", job_id, f"{exc_type}: {exc_msg}", context))
+
+
 class Host:
     """The kernel's part a job needs: a container, transactions (no-op), repositories (none)."""
 
@@ -195,6 +208,24 @@ async def test_a_job_failing_every_attempt_reaches_on_failure(host: Host) -> Non
     )
     await JobRunner(host).deliver(message)
     assert host.calls.outcomes == [("failed", "j2", "no sums today", {"a": 1})]
+
+
+async def test_a_loom_kernel_failure_callback_gets_the_exception_type_and_message(
+    host: Host,
+) -> None:
+    host.calls.fail = 5
+    message = JobMessage(
+        job_id="j4",
+        job=name_of(AddJob),
+        queue="q",
+        params={"a": 1},
+        payload={"note": "x"},
+        on_failure=name_of(KernelOutcome),
+    )
+    await JobRunner(host).deliver(message)
+    assert host.calls.outcomes == [
+        ("failed", "j4", "ValueError: no sums today", {"a": 1, "note": "x"})
+    ]
 
 
 async def test_an_idempotent_job_applies_once_per_id(host: Host) -> None:
