@@ -19,7 +19,7 @@ from loom.core.errors import ConfigError
 from loom.core.model import ModelInfo, model_info
 from loom.core.use_case import ParamSpec, UseCasePlan
 from loom.rest._query import ListQuery, RouteQuery, default_fields
-from loom.rest.model import RestInterface, RestRoute
+from loom.rest.model import ALL, DeclaredFields, RestInterface, RestRoute
 
 PROFILE = "profile"
 """The ``execute`` parameter naming the loading profile."""
@@ -264,14 +264,16 @@ def _fields(
     where: str,
     option: str,
     info: ModelInfo,
-    route_value: Sequence[str] | None,
-    interface_value: Sequence[str] | None,
+    route_value: DeclaredFields | None,
+    interface_value: DeclaredFields | None,
 ) -> tuple[str, ...]:
-    chosen = route_value if route_value is not None else interface_value
-    if chosen is None:
+    given = route_value if route_value is not None else interface_value
+    if given is None or given is ALL:
         return default_fields(info)
-    if isinstance(chosen, str):
-        raise ConfigError(f"{where}: {option} must be a tuple of field names, got {chosen!r}")
+    if isinstance(given, str):
+        raise ConfigError(f"{where}: {option} must be a tuple of field names, got {given!r}")
+    # loom-kernel also names fields by reference: F(Order).status.
+    chosen = [_field_name(entry) for entry in given]
     unknown = [name for name in chosen if name not in info.columns]
     if unknown:
         raise ConfigError(
@@ -279,6 +281,13 @@ def _fields(
             f"{info.name}; columns: {', '.join(info.columns)}"
         )
     return tuple(name for name in info.columns if name in set(chosen))
+
+
+def _field_name(entry: Any) -> Any:
+    path = getattr(entry, "path", None)
+    if isinstance(path, tuple) and all(isinstance(part, str) for part in path):
+        return ".".join(path)  # a reference to a nested field is no column: refused below
+    return entry
 
 
 def _sortable(

@@ -19,18 +19,35 @@ Example:
 
 from __future__ import annotations
 
+import enum
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 from loom.core.errors import ConfigError
 from loom.core.query import PaginationMode
+
+if TYPE_CHECKING:
+    from loom.core.use_case import FieldRef
 
 ModelT = TypeVar("ModelT")
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 """The HTTP methods a route may use."""
+
+
+class _AllFields(enum.Enum):
+    ALL = "all"
+
+
+ALL = _AllFields.ALL
+"""``filterable = ALL`` / ``sortable = ALL``: every column but private ones (loom-kernel's name
+for what ``None``, the default, already does)."""
+
+DeclaredFields: TypeAlias = "Sequence[str | FieldRef] | Literal[_AllFields.ALL]"
+"""What ``filterable`` and ``sortable`` take: field names, ``F(Model).field`` references, or
+:data:`ALL`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,8 +96,8 @@ class RestRoute:
     dependencies: Sequence[Any] = ()
     name: str | None = None
     pagination_mode: PaginationMode | None = None
-    filterable: Sequence[str] | None = None
-    sortable: Sequence[str] | None = None
+    filterable: DeclaredFields | None = None
+    sortable: DeclaredFields | None = None
     deprecated: bool = False
     include_in_schema: bool = True
     auto: str | None = None
@@ -141,8 +158,8 @@ class RestInterface(Generic[ModelT]):
     tags: ClassVar[Sequence[str]] = ()
     routes: ClassVar[Sequence[RestRoute]] = ()
     pagination_mode: ClassVar[PaginationMode] = PaginationMode.OFFSET
-    filterable: ClassVar[Sequence[str] | None] = None
-    sortable: ClassVar[Sequence[str] | None] = None
+    filterable: ClassVar[DeclaredFields | None] = None
+    sortable: ClassVar[DeclaredFields | None] = None
     dependencies: ClassVar[Sequence[Any]] = ()
     auto: ClassVar[bool] = False
     include: ClassVar[Sequence[str]] = ()
@@ -166,4 +183,4 @@ class RestInterface(Generic[ModelT]):
             cls.routes = build_auto_routes(cls.model, cls.include)
 
 
-__all__ = ["METHODS", "PaginationMode", "RestInterface", "RestRoute"]
+__all__ = ["ALL", "METHODS", "DeclaredFields", "PaginationMode", "RestInterface", "RestRoute"]

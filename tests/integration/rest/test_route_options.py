@@ -14,9 +14,10 @@ from app.product.model import Product
 from loom.core.bootstrap import Components, Kernel
 from loom.core.config import load_config
 from loom.core.query import CursorResult, PageResult, PaginationMode, QuerySpec
+from loom.core.use_case import F
 from loom.core.use_case.use_case import UseCase
 from loom.rest.fastapi import create_app_from_kernel
-from loom.rest.model import RestInterface, RestRoute
+from loom.rest.model import ALL, RestInterface, RestRoute
 from tests.conftest import Database
 from tests.integration.rest.conftest import STORE, assert_problem, database_overrides, product
 
@@ -57,6 +58,15 @@ class ProfiledProducts(RestInterface[Product]):
     )
 
 
+class DeclaredProducts(RestInterface[Product]):
+    """Filterable fields by reference, every column sortable."""
+
+    prefix = "/declared"
+    filterable = (F(Product).category,)
+    sortable = ALL
+    routes = (RestRoute(use_case=ListWithProfile, method="GET", path="/"),)
+
+
 class FixedProducts(RestInterface[Product]):
     """Cursor pages only."""
 
@@ -72,7 +82,7 @@ async def options_app(db: Database, **overrides: Any) -> AsyncIterator[httpx.Asy
     components = Components(
         models=[Product],
         use_cases=[ListWithProfile],
-        interfaces=[AutoProducts, ProfiledProducts, FixedProducts],
+        interfaces=[AutoProducts, ProfiledProducts, DeclaredProducts, FixedProducts],
     )
     app = create_app_from_kernel(Kernel(config, components))
     async with app.router.lifespan_context(app):
@@ -128,3 +138,12 @@ async def test_a_fixed_pagination_refuses_the_other(db: Database, query: str, fi
         }
         problem = assert_problem(await client.get(f"/fixed?{query}"), 400, "invalid_query")
         assert [error["field"] for error in problem["errors"]] == [field]
+
+
+async def test_fields_by_reference_and_all(db: Database) -> None:
+    async with options_app(db) as client:
+        found = await client.get("/declared?category=home&sort=-price_cents,stock")
+        assert found.status_code == 200, found.text
+        assert [p["sku"] for p in found.json()["items"]] == ["L1"]
+        refused = assert_problem(await client.get("/declared?sku=L1"), 400, "invalid_query")
+        assert refused["errors"][0]["field"] == "sku"
