@@ -206,13 +206,13 @@ def _violations(exc: LoomError, code: str, route: RouteQuery | None) -> tuple[Ke
 
 
 __all__ = [
-    "LOOM_KERNEL",
     "KernelError",
     "KernelErrorBody",
     "KernelViolation",
+    "LOOM_KERNEL",
+    "PATH_PREFIX",
     "error_body",
     "kernel_renames",
-    "PATH_PREFIX",
-    "request_error_body",
     "plain_body",
+    "request_error_body",
 ]

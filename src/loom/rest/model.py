@@ -183,4 +183,4 @@ class RestInterface(Generic[ModelT]):
             cls.routes = build_auto_routes(cls.model, cls.include)
 
 
-__all__ = ["ALL", "METHODS", "DeclaredFields", "PaginationMode", "RestInterface", "RestRoute"]
+__all__ = ["ALL", "DeclaredFields", "METHODS", "PaginationMode", "RestInterface", "RestRoute"]
