@@ -84,6 +84,8 @@ class RestRoute:
             and no list at all accepts any.
         profile_default: The profile when the request names none; ``None`` inherits the
             interface's, else ``execute``'s default.
+        requires_roles: loom-kernel's role check; refused (a ``ConfigError``) rather than
+            ignored, so no route is left open: guard routes with ``dependencies``.
     """
 
     use_case: type[Any]
@@ -105,8 +107,10 @@ class RestRoute:
     expose_profile: bool | None = None
     allowed_profiles: Sequence[str] = ()
     profile_default: str | None = None
+    requires_roles: Sequence[str] = ()
 
     def __post_init__(self) -> None:
+        _refuse_roles(f"RestRoute for {getattr(self.use_case, '__name__', self.use_case)}", self)
         method = str(self.method).upper()
         if method not in METHODS:
             raise ConfigError(
@@ -177,10 +181,20 @@ class RestInterface(Generic[ModelT]):
                 if isinstance(arg, type) and "model" not in cls.__dict__:
                     cls.model = arg
                 break
+        _refuse_roles(cls.__name__, cls)
         if cls.auto and not cls.routes and cls.model is not None:
             from loom.rest.autocrud import build_auto_routes  # autocrud imports this module
 
             cls.routes = build_auto_routes(cls.model, cls.include)
+
+
+def _refuse_roles(where: str, declaration: Any) -> None:
+    if getattr(declaration, "requires_roles", ()):
+        raise ConfigError(
+            f"{where}: requires_roles is not supported; guard the routes with "
+            "dependencies=(Depends(check),), a FastAPI dependency that refuses callers "
+            "without the role (ignoring it would leave the routes open)"
+        )
 
 
 __all__ = ["ALL", "DeclaredFields", "METHODS", "PaginationMode", "RestInterface", "RestRoute"]

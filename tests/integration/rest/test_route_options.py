@@ -13,6 +13,7 @@ import pytest
 from app.product.model import Product
 from loom.core.bootstrap import Components, Kernel
 from loom.core.config import load_config
+from loom.core.errors import ConfigError
 from loom.core.query import CursorResult, PageResult, PaginationMode, QuerySpec
 from loom.core.use_case import F
 from loom.core.use_case.use_case import UseCase
@@ -147,3 +148,12 @@ async def test_fields_by_reference_and_all(db: Database) -> None:
         assert [p["sku"] for p in found.json()["items"]] == ["L1"]
         refused = assert_problem(await client.get("/declared?sku=L1"), 400, "invalid_query")
         assert refused["errors"][0]["field"] == "sku"
+
+
+def test_role_requirements_are_refused_rather_than_ignored() -> None:
+    with pytest.raises(ConfigError, match="requires_roles is not supported"):
+        RestRoute(use_case=ListWithProfile, requires_roles=("admin",))
+    with pytest.raises(ConfigError, match="Guarded: requires_roles"):
+
+        class Guarded(RestInterface[Product]):
+            requires_roles = ("admin",)
