@@ -9,11 +9,12 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from fastapi import Depends, Header
 
 from app.product.model import Product
 from loom.core.bootstrap import Components, Kernel
 from loom.core.config import load_config
-from loom.core.errors import ConfigError
+from loom.core.errors import ConfigError, RateLimitedError
 from loom.core.query import CursorResult, PageResult, PaginationMode, QuerySpec
 from loom.core.use_case import F
 from loom.core.use_case.use_case import UseCase
@@ -68,6 +69,27 @@ class DeclaredProducts(RestInterface[Product]):
     routes = (RestRoute(use_case=ListWithProfile, method="GET", path="/"),)
 
 
+class Throttled(UseCase[Product, Product]):
+    """Always over budget."""
+
+    read_only = True
+
+    async def execute(self) -> Product:
+        raise RateLimitedError(30)
+
+
+async def require_token(x_token: str = Header()) -> None:
+    """A dependency FastAPI validates (the header is required)."""
+
+
+class LimitedProducts(RestInterface[Product]):
+    """A throttled route behind a token header."""
+
+    prefix = "/limited"
+    dependencies = (Depends(require_token),)
+    routes = (RestRoute(use_case=Throttled, method="GET", path="/"),)
+
+
 class FixedProducts(RestInterface[Product]):
     """Cursor pages only."""
 
@@ -82,8 +104,14 @@ async def options_app(db: Database, **overrides: Any) -> AsyncIterator[httpx.Asy
     config = load_config(STORE / "api.yaml", overrides={**database_overrides(db), **overrides})
     components = Components(
         models=[Product],
-        use_cases=[ListWithProfile],
-        interfaces=[AutoProducts, ProfiledProducts, DeclaredProducts, FixedProducts],
+        use_cases=[ListWithProfile, Throttled],
+        interfaces=[
+            AutoProducts,
+            ProfiledProducts,
+            DeclaredProducts,
+            LimitedProducts,
+            FixedProducts,
+        ],
     )
     app = create_app_from_kernel(Kernel(config, components))
     async with app.router.lifespan_context(app):
@@ -157,3 +185,15 @@ def test_role_requirements_are_refused_rather_than_ignored() -> None:
 
         class Guarded(RestInterface[Product]):
             requires_roles = ("admin",)
+
+
+async def test_loom_kernel_format_of_errors_raised_around_the_use_case(db: Database) -> None:
+    async with options_app(db, **{"rest.compat": "loom_kernel"}) as client:
+        throttled = await client.get("/limited", headers={"x-token": "t"})
+        assert throttled.status_code == 429
+        assert throttled.headers["retry-after"] == "30"
+        assert throttled.json()["detail"]["code"] == "rate_limited"
+        unfit = await client.get("/limited")
+        assert unfit.status_code == 422
+        assert unfit.json()["detail"]["code"] == "rule_violations"
+        assert [v["field"] for v in unfit.json()["detail"]["violations"]] == ["header.x-token"]

@@ -24,7 +24,7 @@ from loom.rest._query import RouteQuery, parse_query
 from loom.rest.fastapi._endpoint import Endpoint, every_field, read_body, read_only_fields
 from loom.rest.fastapi._handlers import allowed_methods, http_exception
 from loom.rest.fastapi._middleware import ROUTE_KEY
-from loom.rest.fastapi._responses import JSON, error_response, result_response
+from loom.rest.fastapi._responses import JSON, error_headers, error_response, result_response
 
 _TRUE, _FALSE = b"true", b"false"
 
@@ -106,7 +106,9 @@ def compat_error(exc: LoomError, request: Request, route: RouteQuery | None = No
     if found is None:
         return error_response(exc, request)
     status, content = found
-    return Response(content=content, status_code=status, media_type=JSON)
+    return Response(
+        content=content, status_code=status, media_type=JSON, headers=error_headers(exc)
+    )
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
