@@ -25,16 +25,24 @@ Example:
 """
 
 from loom.core.use_case._compile import compile_use_case
+from loom.core.use_case._compute import CompiledCompute, Compute, ComputeFn, ComputeTarget
 from loom.core.use_case._field_ref import F, FieldExpr, FieldRef, PredicateOp, field_ref
 from loom.core.use_case._markers import (
     Exists,
     ExistsMarker,
     Input,
     InputMarker,
+    Load,
     LoadById,
     LoadByIdMarker,
+    LoadMarker,
+    LookupKind,
     OnMissing,
+    Query,
+    QueryMarker,
+    SourceKind,
 )
+from loom.core.use_case._outcome import Created
 from loom.core.use_case._plan import (
     ExistsStep,
     LoadStep,
@@ -44,11 +52,16 @@ from loom.core.use_case._plan import (
     UseCasePlan,
 )
 from loom.core.use_case._rule_plan import CompiledRule
-from loom.core.use_case._rules import Rule
+from loom.core.use_case._rules import Rule, RuleFn
 from loom.core.use_case.use_case import UseCase
 
 __all__ = [
+    "CompiledCompute",
     "CompiledRule",
+    "Compute",
+    "ComputeFn",
+    "ComputeTarget",
+    "Created",
     "Exists",
     "ExistsMarker",
     "ExistsStep",
@@ -57,15 +70,22 @@ __all__ = [
     "FieldRef",
     "Input",
     "InputMarker",
+    "Load",
     "LoadById",
     "LoadByIdMarker",
+    "LoadMarker",
     "LoadStep",
+    "LookupKind",
     "OnMissing",
     "ParamSpec",
     "Payload",
     "PredicateOp",
+    "Query",
+    "QueryMarker",
     "RepositoryLookup",
     "Rule",
+    "RuleFn",
+    "SourceKind",
     "UseCase",
     "UseCasePlan",
     "compile_use_case",

@@ -18,12 +18,20 @@ import msgspec
 from loom.core.errors import ConfigError
 from loom.core.model import ModelInfo, model_info
 from loom.core.query import QuerySpec
-from loom.core.use_case._markers import ExistsMarker, InputMarker, LoadByIdMarker
+from loom.core.use_case._compute import compile_computes
+from loom.core.use_case._markers import (
+    ExistsMarker,
+    InputMarker,
+    LoadByIdMarker,
+    LoadMarker,
+    OnMissing,
+    QueryMarker,
+)
 from loom.core.use_case._plan import EMPTY, ExistsStep, LoadStep, ParamSpec, UseCasePlan
 from loom.core.use_case._rule_plan import compile_rules
 from loom.core.use_case.use_case import UseCase
 
-_Marker = ExistsMarker | LoadByIdMarker
+_Marker = ExistsMarker | LoadByIdMarker | LoadMarker
 
 
 def compile_use_case(use_case: type[Any]) -> UseCasePlan:
@@ -62,8 +70,10 @@ def compile_use_case(use_case: type[Any]) -> UseCasePlan:
                     "case receives one command, keep one"
                 )
             command = (name, _command_type(where, name, annotation))
-        elif isinstance(default, ExistsMarker | LoadByIdMarker):
+        elif isinstance(default, ExistsMarker | LoadByIdMarker | LoadMarker):
             markers.append((name, default))
+        elif isinstance(default, QueryMarker):
+            plain.append(ParamSpec(name=name, annotation=_query_type(where, name, annotation)))
         elif _is_query_spec(annotation):
             if query is not None:
                 raise ConfigError(
@@ -80,12 +90,20 @@ def compile_use_case(use_case: type[Any]) -> UseCasePlan:
         command=command,
     )
     steps = tuple(context.step(name, marker) for name, marker in markers)
+    marker_names = tuple(name for name, _ in markers)
     rules = compile_rules(
         owner,
         getattr(use_case, "rules", ()),
         context.plain,
         command[1] if command else None,
-        markers=tuple(name for name, _ in markers),
+        markers=marker_names,
+    )
+    computes = compile_computes(
+        owner,
+        getattr(use_case, "computes", ()),
+        context.plain,
+        command[1] if command else None,
+        markers=marker_names,
     )
     return UseCasePlan(
         use_case=use_case,
@@ -98,6 +116,7 @@ def compile_use_case(use_case: type[Any]) -> UseCasePlan:
         query_default=query[1] if query else EMPTY,
         steps=steps,
         rules=rules,
+        computes=computes,
     )
 
 
@@ -149,6 +168,15 @@ def _command_type(where: str, name: str, annotation: Any) -> type[Any]:
     )
 
 
+def _query_type(where: str, name: str, annotation: Any) -> type[Any]:
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return annotation
+    raise ConfigError(
+        f"{where}: parameter {name!r} is Query() but annotated {annotation!r}; annotate it with "
+        f"a msgspec Struct of the query's fields, e.g. `{name}: StockQuery = Query()`"
+    )
+
+
 def _is_query_spec(annotation: Any) -> bool:
     if annotation is QuerySpec:
         return True
@@ -188,6 +216,7 @@ class _Context:
         if isinstance(marker, LoadByIdMarker):
             self._param(where, "by", marker.by)
             key = self._column(where, info, None)
+            self._on_missing(where, marker.on_missing, OnMissing.RETURN_NONE)
             return LoadStep(
                 name=name,
                 model=marker.model,
@@ -195,6 +224,7 @@ class _Context:
                 by=marker.by,
                 key_type=info.columns[key].base_type,
                 profile=marker.profile,
+                on_missing=marker.on_missing,
             )
         against = self._column(where, info, marker.against)
         if (marker.from_param is None) == (marker.from_command is None):
@@ -206,6 +236,20 @@ class _Context:
             self._param(where, "from_param", marker.from_param)
         else:
             self._command_field(where, marker.from_command or "")
+        if isinstance(marker, LoadMarker):
+            self._on_missing(where, marker.on_missing, OnMissing.RETURN_NONE)
+            return LoadStep(
+                name=name,
+                model=marker.model,
+                model_name=info.name,
+                by=marker.from_param or marker.from_command or "",
+                key_type=info.columns[against].base_type,
+                profile=marker.profile,
+                against=against,
+                origin="param" if marker.from_param is not None else "command",
+                on_missing=marker.on_missing,
+            )
+        self._on_missing(where, marker.on_missing, OnMissing.RETURN_FALSE)
         return ExistsStep(
             name=name,
             model=marker.model,
@@ -217,6 +261,13 @@ class _Context:
             key_type=info.columns[against].base_type,
             on_missing=marker.on_missing,
         )
+
+    def _on_missing(self, where: str, given: OnMissing, other: OnMissing) -> None:
+        if given not in (OnMissing.RAISE, other):
+            raise ConfigError(
+                f"{where}: on_missing={given} does not apply here; use OnMissing.RAISE or "
+                f"OnMissing.{other.name}"
+            )
 
     def _param(self, where: str, option: str, value: str) -> None:
         if value in self.plain:
@@ -260,6 +311,13 @@ def _show(marker: _Marker) -> str:
     model = getattr(marker.model, "__name__", repr(marker.model))
     if isinstance(marker, LoadByIdMarker):
         return f"LoadById({model}, by={marker.by!r})"
+    if isinstance(marker, LoadMarker):
+        source = (
+            f"from_param={marker.from_param!r}"
+            if marker.from_param
+            else (f"from_command={marker.from_command!r}")
+        )
+        return f"Load({model}, {source}, against={marker.against!r})"
     options = [
         f"{key}={value!r}"
         for key, value in (

@@ -24,6 +24,7 @@ from loom.core.errors import (
 from loom.core.query import QuerySpec
 from loom.core.query._fieldtypes import check_int64
 from loom.core.repository.abc import RepoFor
+from loom.core.use_case._compute import CompiledCompute
 from loom.core.use_case._field_ref import sent_fields
 from loom.core.use_case._markers import OnMissing
 from loom.core.use_case._rule_plan import CompiledRule
@@ -142,15 +143,18 @@ class ExistsStep:
 
 @dataclass(frozen=True, slots=True)
 class LoadStep:
-    """A compiled ``LoadById`` marker.
+    """A compiled ``LoadById`` or ``Load`` marker.
 
     Attributes:
         name: The ``execute`` parameter that receives the entity.
         model: The model loaded.
         model_name: The model's class name, for messages.
-        by: The parameter holding the primary key.
-        key_type: The primary key's type, to convert the value to.
+        by: The parameter (or command field) holding the value looked up.
+        key_type: The type of the column looked up, to convert the value to.
         profile: The loading profile.
+        against: The column looked up (``None``: the primary key).
+        origin: Whether the value comes from a parameter or a command field.
+        on_missing: ``RAISE`` (404; 422 for a command field) or ``RETURN_NONE``.
     """
 
     name: str
@@ -159,20 +163,38 @@ class LoadStep:
     by: str
     key_type: Any
     profile: str
+    against: str | None = None
+    origin: Literal["param", "command"] = "param"
+    on_missing: OnMissing = OnMissing.RAISE
 
-    async def resolve(self, params: Mapping[str, Any], repos: RepositoryLookup) -> Any:
+    async def resolve(
+        self, params: Mapping[str, Any], repos: RepositoryLookup, command: Any = None
+    ) -> Any:
         """Load the entity of one request.
 
         Raises:
             NotFoundError: No row has that key ("Product 42 not found").
+            ValidationError: No row matches a command field's value (naming the field).
         """
-        key = _convert_key(params[self.by], self.key_type, self.by)
-        entity = await repos.for_model(self.model).get_by_id(key, profile=self.profile)
-        if entity is None:
-            raise NotFoundError(
-                f"{self.model_name} {key} not found", entity=self.model_name, id=key
+        raw = params[self.by] if self.origin == "param" else getattr(command, self.by)
+        if raw is None and self.origin == "command":
+            return None
+        key = _convert_key(raw, self.key_type, self.by)
+        repo = repos.for_model(self.model)
+        if self.against is None:
+            entity = await repo.get_by_id(key, profile=self.profile)
+        else:
+            entity = await repo.get_by(self.against, key, profile=self.profile)
+        if entity is not None or self.on_missing is OnMissing.RETURN_NONE:
+            return entity
+        if self.origin == "command":
+            message = f"no {self.model_name} with {self.against} {key!r}"
+            raise ValidationError(
+                f"{self.by}: {message}",
+                errors=[FieldError(self.by, f"{message}; send the {self.against} of one")],
             )
-        return entity
+        what = f"{key}" if self.against is None else f"with {self.against}={key!r}"
+        raise NotFoundError(f"{self.model_name} {what} not found", entity=self.model_name, id=key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +212,7 @@ class UseCasePlan:
         query_default: That parameter's default (``inspect.Parameter.empty`` for none).
         steps: ``Exists`` and ``LoadById`` markers, in signature order.
         rules: The compiled business rules.
+        computes: The compiled computes (derived command fields), in declaration order.
     """
 
     use_case: type[Any]
@@ -202,6 +225,7 @@ class UseCasePlan:
     query_default: Any
     steps: tuple[ExistsStep | LoadStep, ...]
     rules: tuple[CompiledRule, ...]
+    computes: tuple[CompiledCompute, ...] = ()
 
     async def bind(
         self,
@@ -245,32 +269,37 @@ class UseCasePlan:
             command = decode_command(self.command_type, payload)
             kwargs[self.command_param] = command
         fields_set = sent_fields(command) if command is not None else frozenset()
-        self._check_rules(False, values, command, fields_set)
+        # loom-kernel's order (markers, computes, rules) when computes exist; otherwise the
+        # rules that need no marker value run first, before any repository is called.
+        if not self.computes:
+            self._check_rules(values, command, fields_set, after_markers=False)
         for step in self.steps:
             if isinstance(step, ExistsStep):
                 kwargs[step.name] = await step.resolve(values, command, repos)
             else:
-                kwargs[step.name] = await step.resolve(values, repos)
-        if self.rules_after_markers:
-            self._check_rules(True, kwargs, command, fields_set)
+                kwargs[step.name] = await step.resolve(values, repos, command)
+        if self.computes:
+            for compute in self.computes:
+                command = compute.apply(kwargs, command, fields_set)
+            kwargs[self.command_param or ""] = command
+            fields_set = sent_fields(command)
+            self._check_rules(kwargs, command, fields_set, after_markers=None)
+        elif any(rule.after_markers for rule in self.rules):
+            self._check_rules(kwargs, command, fields_set, after_markers=True)
         return kwargs
-
-    @property
-    def rules_after_markers(self) -> bool:
-        """Whether some rule reads what the markers produced (it runs after them)."""
-        return any(rule.after_markers for rule in self.rules)
 
     def _check_rules(
         self,
-        after_markers: bool,
         values: Mapping[str, Any],
         command: Any,
         fields_set: frozenset[str],
+        *,
+        after_markers: bool | None,
     ) -> None:
         violations = [
             error
             for rule in self.rules
-            if rule.after_markers is after_markers
+            if after_markers is None or rule.after_markers is after_markers
             for error in rule.evaluate(values, command, fields_set)
         ]
         if violations:

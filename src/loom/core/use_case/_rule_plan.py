@@ -247,9 +247,9 @@ def _convention(
         loom_args: tuple[tuple[Any, ...], dict[str, Any]] = (
             ((), {i.name: None for i in params}) if params else ((None,), {})
         )
-        if _binds(rule.fn, *loom_args):
+        if binds(rule.fn, *loom_args):
             return "loom", False
-        if _binds(rule.fn, kernel_args, {}):
+        if binds(rule.fn, kernel_args, {}):
             return "kernel", True
         loom_text = f"({', '.join(i.name + '=' for i in params)})" if params else "(cmd)"
         kernel_text = "(cmd, fields_set" + "".join(f", {i.name}" for i in params) + ")"
@@ -261,7 +261,8 @@ def _convention(
     return "kernel", True
 
 
-def _binds(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+def binds(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether ``fn`` can be called with these arguments (builtins without a signature can)."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -276,7 +277,7 @@ def _binds(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 def _require(
     where: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], takes: str
 ) -> None:
-    if not _binds(fn, args, kwargs):
+    if not binds(fn, args, kwargs):
         raise ConfigError(
             f"{where}: the function cannot be called with {takes}; name its parameters after "
             "the values it receives, in order"
@@ -314,8 +315,8 @@ def _function_rule(where: str, fn: Any, command_type: type[Any] | None) -> Compi
             f"{where}: the rule function receives the command, but execute has no Input() "
             "parameter; declare `cmd: YourCommand = Input()`"
         )
-    with_context = _binds(fn, (None, None, None), {})
-    if not with_context and not _binds(fn, (None, None), {}):
+    with_context = binds(fn, (None, None, None), {})
+    if not with_context and not binds(fn, (None, None), {}):
         raise ConfigError(
             f"{where}: the rule function {getattr(fn, '__name__', fn)!r} cannot be called as "
             "(cmd, fields_set) or (cmd, fields_set, context)"
@@ -331,6 +332,14 @@ def _function_rule(where: str, fn: Any, command_type: type[Any] | None) -> Compi
         after_markers=True,
         with_context=with_context,
     )
+
+
+def resolver(
+    where: str, params: Sequence[str], markers: Sequence[str], command_type: type[Any] | None
+) -> _Resolver:
+    """What resolves rule and compute inputs (names, field references) for one use case."""
+    fields: tuple[str, ...] = command_type.__struct_fields__ if command_type else ()
+    return _Resolver(where, tuple(params), tuple(markers), fields, command_type)
 
 
 @dataclass(frozen=True, slots=True)

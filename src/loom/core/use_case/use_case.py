@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from loom.core.repository.abc import RepoFor
+from loom.core.use_case._compute import Compute, ComputeFn
+from loom.core.use_case._outcome import without_created
 from loom.core.use_case._rules import Rule, RuleFn
 
 ModelT = TypeVar("ModelT")
@@ -31,6 +33,7 @@ class UseCase(Generic[ModelT, ResultT]):
         result_type: The second type argument.
         read_only: Run in a read-only transaction (auto GET routes are read-only).
         rules: Business rules checked before ``execute`` runs.
+        computes: Command fields derived before the rules (``Compute.set(...)``).
         main_repo: The repository of ``model``; the kernel sets it.
 
     Example:
@@ -51,6 +54,7 @@ class UseCase(Generic[ModelT, ResultT]):
     result_type: ClassVar[Any] = None
     read_only: ClassVar[bool] = False
     rules: ClassVar[Sequence[Rule | RuleFn]] = ()
+    computes: ClassVar[Sequence[Compute | ComputeFn]] = ()
     main_repo: RepoFor[ModelT]
 
     # Type variables of a generic intermediate base, so `Base[Product, X]` finds its model.
@@ -68,7 +72,10 @@ class UseCase(Generic[ModelT, ResultT]):
             model_arg, result_arg = (args.get(p, p) for p in origin.__loom_type_params__)
             cls.__loom_type_params__ = (model_arg, result_arg)
             cls.model = model_arg if isinstance(model_arg, type) else None
-            cls.result_type = None if isinstance(result_arg, TypeVar) else result_arg
+            # `T | Created[T]`: the body is a T either way (Created only sets the status).
+            cls.result_type = (
+                None if isinstance(result_arg, TypeVar) else without_created(result_arg)
+            )
             break
 
     async def execute(self, *args: Any, **kwargs: Any) -> ResultT:

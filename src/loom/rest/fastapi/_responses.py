@@ -15,6 +15,7 @@ from starlette.responses import Response
 from loom.core.errors import LoomError
 from loom.core.model import ModelInfo, model_info
 from loom.core.trace import current_trace_id
+from loom.core.use_case import Created
 from loom.rest._problem import (
     PROBLEM_MEDIA_TYPE,
     Problem,
@@ -89,6 +90,8 @@ def result_response(
 
     ``None`` is an empty answer (204 unless the route set a status); anything else is JSON. A
     201 whose result has a primary key carries ``Location``: the request path and the key.
+    ``Created(value, location=...)`` is a 201 with ``value`` as the body, whatever the route's
+    status, and its own ``Location`` when it gives one.
 
     Args:
         result: What ``execute`` returned.
@@ -99,13 +102,25 @@ def result_response(
     """
     if result is None and (status == 204 or not explicit):
         return Response(status_code=204)
+    if isinstance(result, Created):
+        response = Response(content=encode(result.value), status_code=201, media_type=JSON)
+        location = result.location or _location(request, result.value)
+        if location is not None:
+            response.headers["location"] = location
+        return response
     response = Response(content=encode(result), status_code=status, media_type=JSON)
     if status == 201:
-        key = _key_of(result)
-        if key is not None:
-            base = request.url.path.rstrip("/")
-            response.headers["location"] = f"{base}/{quote(str(key), safe='')}"
+        location = _location(request, result)
+        if location is not None:
+            response.headers["location"] = location
     return response
+
+
+def _location(request: Request, result: Any) -> str | None:
+    key = _key_of(result)
+    if key is None:
+        return None
+    return f"{request.url.path.rstrip('/')}/{quote(str(key), safe='')}"
 
 
 def _key_of(result: Any) -> Any:
