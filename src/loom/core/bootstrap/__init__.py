@@ -11,5 +11,6 @@ Example:
 from loom.core.bootstrap._discovery import Components, discover
 from loom.core.bootstrap._kernel import Kernel, create_kernel
 from loom.core.bootstrap._persistence import Persistence
+from loom.core.errors import BootError as BootstrapError
 
-__all__ = ["Components", "Kernel", "Persistence", "create_kernel", "discover"]
+__all__ = ["BootstrapError", "Components", "Kernel", "Persistence", "create_kernel", "discover"]

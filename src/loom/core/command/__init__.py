@@ -17,14 +17,33 @@ Example:
 
 from loom.core.command._command import Command, CommandMeta
 from loom.core.command._decode import ROOT_FIELD, decode_command, field_error_from_msgspec
-from loom.core.command._patch import Patch, is_patch
+from loom.core.command._introspection import (
+    CommandAdapter,
+    get_calculated_fields,
+    get_command_fields,
+    get_input_fields,
+    get_internal_fields,
+    get_patch_fields,
+    is_patch_command,
+)
+from loom.core.command._patch import CommandField, Computed, Internal, Patch, is_patch
 
 __all__ = [
     "Command",
+    "CommandAdapter",
+    "CommandField",
     "CommandMeta",
+    "Computed",
+    "Internal",
     "Patch",
     "ROOT_FIELD",
     "decode_command",
     "field_error_from_msgspec",
+    "get_calculated_fields",
+    "get_command_fields",
+    "get_input_fields",
+    "get_internal_fields",
+    "get_patch_fields",
     "is_patch",
+    "is_patch_command",
 ]

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, dataclass_transform
 
 import msgspec
 
-from loom.core.command._patch import is_patch_annotation
+from loom.core.command._patch import CommandField, annotation_kind
 from loom.core.errors import ConfigError
 
 
@@ -34,8 +34,15 @@ class CommandMeta(msgspec.StructMeta):
         namespace = dict(namespace)
         module = namespace.get("__module__")
         patch_fields: list[str] = []
+        kinds: dict[str, CommandField] = {}
         for attr, annotation in namespace.get("__annotations__", {}).items():
-            if not is_patch_annotation(annotation, module, namespace):
+            kind = annotation_kind(annotation, module, namespace)
+            if kind is None:
+                continue
+            kinds[attr] = kind
+            if not kind.patch:
+                # Internal and Computed fields are not sent by clients: None until set.
+                namespace.setdefault(attr, None)
                 continue
             default = namespace.get(attr)
             if default is not None and default is not msgspec.UNSET:
@@ -50,6 +57,13 @@ class CommandMeta(msgspec.StructMeta):
         )
         redeclared = frozenset(namespace.get("__annotations__", {}))
         namespace["__loom_patch_fields__"] = (inherited - redeclared) | frozenset(patch_fields)
+        inherited_kinds: dict[str, CommandField] = {}
+        for base in reversed(bases):
+            inherited_kinds.update(getattr(base, "__loom_command_fields__", {}))
+        namespace["__loom_command_fields__"] = {
+            **{k: v for k, v in inherited_kinds.items() if k not in redeclared},
+            **kinds,
+        }
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
         for attr in patch_fields:
             slot = cls.__dict__.get(attr)
@@ -122,6 +136,7 @@ class Command(msgspec.Struct, metaclass=CommandMeta):
     """
 
     __loom_patch_fields__: ClassVar[frozenset[str]]
+    __loom_command_fields__: ClassVar[dict[str, CommandField]]
 
     @property
     def __dict__(self) -> dict[str, Any]:  # type: ignore[override]

@@ -1,25 +1,39 @@
-"""``Patch[T]``: the field type of partial updates, and how a class recognises it."""
+"""``Patch[T]``, ``Internal[T]`` and ``Computed[T]``: command field kinds, and how a class
+recognises them."""
 
 from __future__ import annotations
 
 import re
 import sys
 import typing
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar, Union
+
+import msgspec
 
 T = TypeVar("T")
 
 
-class _PatchMarker:
-    """Annotation metadata that tags ``Patch[...]`` (msgspec ignores foreign metadata)."""
+@dataclass(frozen=True, slots=True)
+class CommandField:
+    """What kind of command field an annotation declares (metadata inside ``Annotated``).
 
-    __slots__ = ()
+    Attributes:
+        calculated: Derived by the use case (``Computed[T]``), not sent by clients.
+        internal: Set by the application (``Internal[T]``), not sent by clients.
+        patch: A partial-update field (``Patch[T]``): not sent, null, or a value.
+        default: The field's default (``msgspec.UNSET``: none given here).
+    """
 
-    def __repr__(self) -> str:
-        return "PATCH"
+    calculated: bool = False
+    internal: bool = False
+    patch: bool = False
+    default: Any = msgspec.UNSET
 
 
-PATCH_MARKER = _PatchMarker()
+PATCH_MARKER = CommandField(patch=True)
+INTERNAL_MARKER = CommandField(internal=True)
+CALCULATED_MARKER = CommandField(calculated=True)
 
 # A generic alias: type checkers read `Patch[str]` as `str | None`, what the field reads, so
 # `label: Patch[str] = None` checks, while the marker lets Loom tell it from a plain union.
@@ -32,9 +46,26 @@ fields in it (the command stores ``msgspec.UNSET`` for a field not sent, so ``to
 JSON leave it out too).
 """
 
+Internal = Annotated[Union[T, None], INTERNAL_MARKER]  # noqa: UP007 - TypeVar in a union alias
+"""A field the application sets (from the caller, a marker, a compute), not the client: it is
+not required in the body and defaults to ``None``."""
+
+Computed = Annotated[Union[T, None], CALCULATED_MARKER]  # noqa: UP007 - TypeVar in a union alias
+"""A field a ``Compute`` derives: not required in the body, ``None`` until computed."""
+
 # Fallback for string annotations that cannot be evaluated yet (a forward reference inside
-# the brackets): the spelling `Patch[...]`, possibly qualified by a module.
-_PATCH_TEXT = re.compile(r"^\s*(?:[A-Za-z_][\w]*\.)*Patch\[")
+# the brackets): the spelling `Patch[...]` (or Internal, Computed), possibly module-qualified.
+_KIND_TEXT = re.compile(r"^\s*(?:[A-Za-z_][\w]*\.)*(Patch|Internal|Computed)\[")
+_KIND_OF_TEXT = {"Patch": PATCH_MARKER, "Internal": INTERNAL_MARKER, "Computed": CALCULATED_MARKER}
+
+
+def field_kind(annotation: Any) -> CommandField | None:
+    """The :class:`CommandField` of an evaluated annotation, or ``None`` for a plain field."""
+    if typing.get_origin(annotation) is Annotated:
+        for meta in annotation.__metadata__:
+            if isinstance(meta, CommandField):
+                return meta
+    return None
 
 
 def is_patch(annotation: Any) -> bool:
@@ -46,13 +77,14 @@ def is_patch(annotation: Any) -> bool:
     Returns:
         True for ``Patch[T]`` in any spelling that keeps the marker.
     """
-    if typing.get_origin(annotation) is Annotated:
-        return any(meta is PATCH_MARKER for meta in annotation.__metadata__)
-    return False
+    kind = field_kind(annotation)
+    return kind is not None and kind.patch
 
 
-def is_patch_annotation(annotation: Any, module: str | None, namespace: dict[str, Any]) -> bool:
-    """Whether a class-body annotation, possibly a string, is ``Patch[...]``.
+def annotation_kind(
+    annotation: Any, module: str | None, namespace: dict[str, Any]
+) -> CommandField | None:
+    """The :class:`CommandField` of a class-body annotation, possibly a string.
 
     Args:
         annotation: The raw annotation from the class body.
@@ -60,14 +92,21 @@ def is_patch_annotation(annotation: Any, module: str | None, namespace: dict[str
         namespace: The class namespace (for names declared in the class body).
 
     Returns:
-        True when the annotation is ``Patch[...]``.
+        The field kind, or ``None`` for a plain field.
     """
     if not isinstance(annotation, str):
-        return is_patch(annotation)
+        return field_kind(annotation)
     module_globals = getattr(sys.modules.get(module or ""), "__dict__", {})
     try:
         # Annotations are code the class author wrote; evaluating them is what typing does.
         value = eval(annotation, dict(module_globals), dict(namespace))
     except Exception:
-        return bool(_PATCH_TEXT.match(annotation))
-    return is_patch(value)
+        match = _KIND_TEXT.match(annotation)
+        return _KIND_OF_TEXT[match.group(1)] if match else None
+    return field_kind(value)
+
+
+def is_patch_annotation(annotation: Any, module: str | None, namespace: dict[str, Any]) -> bool:
+    """Whether a class-body annotation, possibly a string, is ``Patch[...]``."""
+    kind = annotation_kind(annotation, module, namespace)
+    return kind is not None and kind.patch

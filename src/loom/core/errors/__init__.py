@@ -20,6 +20,7 @@ LoomError                     (code "loom_error")
 ├── UnavailableError          a server (database, cache, broker) does not answer
 ├── CacheError                the cache misbehaved (never reaches a caller: reads degrade)
 ├── JobError                  a job could not be dispatched or run
+│   └── JobTimeoutError       an attempt ran past the job's timeout
 └── InternalError  (SystemError) a failure of the server itself (500)
 ```
 
@@ -51,6 +52,7 @@ from loom.core.errors._errors import (
     FieldError,
     InternalError,
     JobError,
+    JobTimeoutError,
     LoomError,
     NotFound,
     NotFoundError,
@@ -82,6 +84,7 @@ __all__ = [
     "InsufficientAuthenticationError",
     "InternalError",
     "JobError",
+    "JobTimeoutError",
     "LoomError",
     "NotFound",
     "NotFoundError",

@@ -270,6 +270,23 @@ class JobError(LoomError):
     code = "job_error"
 
 
+class JobTimeoutError(JobError):
+    """An attempt of a job ran longer than its ``__timeout__`` (``jobs.<Name>.timeout``).
+
+    Attributes:
+        job_id: The job's id.
+        timeout: The limit, in seconds.
+    """
+
+    code = "job_timeout"
+
+    def __init__(self, job_id: str, timeout: float | None = None) -> None:
+        limit = f" after {timeout:g}s" if timeout is not None else ""
+        super().__init__(f"job {job_id!r} timed out{limit}")
+        self.job_id = job_id
+        self.timeout = timeout
+
+
 class InternalError(LoomError):
     """A failure of the server itself (loom-kernel's ``SystemError``): 500, message kept private."""
 

@@ -17,6 +17,7 @@ Example:
     ...         return self._jobs.dispatch(SendRestockEmailJob, params={"product_id": product_id})
 """
 
+from loom.core.errors import JobTimeoutError
 from loom.core.job._backend import InlineJobBackend, JobPublisher, RecordingJobBackend
 from loom.core.job._extension import JobsExtension
 from loom.core.job._message import JOB_TOPIC, JobMessage, decode_job, encode_job
@@ -24,15 +25,18 @@ from loom.core.job._names import ClassRegistry, name_of
 from loom.core.job._ports import JobBackend, JobHost, JobLedger, MemoryJobLedger
 from loom.core.job._runner import SKIPPED, JobRunner
 from loom.core.job._settings import JobSettings
+from loom.core.job.callback import JobCallback, NullJobCallback
 from loom.core.job.job import Job
-from loom.core.job.service import JobHandle, JobService
+from loom.core.job.service import InlineJobService, JobHandle, JobService
 
 __all__ = [
     "ClassRegistry",
     "InlineJobBackend",
+    "InlineJobService",
     "JOB_TOPIC",
     "Job",
     "JobBackend",
+    "JobCallback",
     "JobHandle",
     "JobHost",
     "JobLedger",
@@ -41,8 +45,10 @@ __all__ = [
     "JobRunner",
     "JobService",
     "JobSettings",
+    "JobTimeoutError",
     "JobsExtension",
     "MemoryJobLedger",
+    "NullJobCallback",
     "RecordingJobBackend",
     "SKIPPED",
     "decode_job",

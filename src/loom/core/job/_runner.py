@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from loom.core.errors import JobTimeoutError
 from loom.core.job._callbacks import failure_arguments
 from loom.core.job._message import JobMessage
 from loom.core.job._names import ClassRegistry, name_of
@@ -100,8 +101,14 @@ class JobRunner:
                 elif not await self.ledger.first_run(job_id, name_of(job)):
                     logger.info("job %s (%s) was already applied; skipped", job_id, name_of(job))
                     return SKIPPED
-            async with asyncio.timeout(self.settings.timeout(job)):
-                result = await plan.run(instance, params, payload, repos=self.host)
+            limit = self.settings.timeout(job)
+            try:
+                async with asyncio.timeout(limit):
+                    result = await plan.run(instance, params, payload, repos=self.host)
+            except TimeoutError as exc:
+                if limit is None:
+                    raise  # not ours: the job's own code timed out
+                raise JobTimeoutError(job_id or name_of(job), limit) from exc
             if then is not None:
                 await then(result)
             return result

@@ -206,3 +206,8 @@ class JobService:
 def _check_job(job: Any) -> None:
     if not isinstance(job, type) or getattr(job, "__loom_kind__", None) != "job":
         raise JobError(f"{job!r} is not a job; subclass loom.core.job.job.Job and define execute")
+
+
+InlineJobService = JobService
+"""loom-kernel's name of the service with the inline backend; Loom has one ``JobService``
+whatever ``jobs.backend`` says."""

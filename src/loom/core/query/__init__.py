@@ -32,6 +32,7 @@ from loom.core.query._spec import (
     QuerySpec,
     SortDirection,
     SortSpec,
+    build_page_result,
 )
 from loom.core.query._validate import (
     LIKE_ESCAPE,
@@ -56,6 +57,7 @@ __all__ = [
     "SortDirection",
     "SortSpec",
     "as_filter_group",
+    "build_page_result",
     "check_field",
     "field_value",
     "paginated_query",

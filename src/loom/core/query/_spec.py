@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
@@ -62,7 +63,7 @@ class PaginationMode(enum.StrEnum):
     CURSOR = "cursor"
 
 
-class FilterSpec(msgspec.Struct, frozen=True, kw_only=True):
+class FilterSpec(msgspec.Struct, frozen=True):
     """One condition: ``field op value``.
 
     ``IN``/``NOT_IN`` take a sequence, ``BETWEEN`` a pair ``(low, high)``, ``IS_NULL`` a bool
@@ -76,7 +77,7 @@ class FilterSpec(msgspec.Struct, frozen=True, kw_only=True):
     value: Any = None
 
 
-class FilterGroup(msgspec.Struct, frozen=True, kw_only=True):
+class FilterGroup(msgspec.Struct, frozen=True):
     """Conditions and nested groups combined with one logical operator."""
 
     filters: tuple[FilterSpec, ...] = ()
@@ -84,7 +85,7 @@ class FilterGroup(msgspec.Struct, frozen=True, kw_only=True):
     groups: tuple[FilterGroup, ...] = ()
 
 
-class SortSpec(msgspec.Struct, frozen=True, kw_only=True):
+class SortSpec(msgspec.Struct, frozen=True):
     """One sort key."""
 
     field: str
@@ -92,7 +93,7 @@ class SortSpec(msgspec.Struct, frozen=True, kw_only=True):
 
     if TYPE_CHECKING:
         # Lets type checkers accept the documented spelling ``direction="ASC"``.
-        def __init__(self, *, field: str, direction: SortDirection | str = ...) -> None: ...
+        def __init__(self, field: str, direction: SortDirection | str = ...) -> None: ...
 
     def __post_init__(self) -> None:
         # Direct construction does not convert ("ASC" as written in the documents); decoding does.
@@ -101,8 +102,11 @@ class SortSpec(msgspec.Struct, frozen=True, kw_only=True):
             msgspec.structs.force_setattr(self, "direction", SortDirection(str(direction)))
 
 
-class QuerySpec(msgspec.Struct, frozen=True, kw_only=True):
+class QuerySpec(msgspec.Struct, frozen=True):
     """A whole list query: filters, sort keys and pagination.
+
+    The query types take their fields by position too (in the order below), as loom-kernel's
+    do: ``FilterSpec("stock", FilterOp.LTE, 5)``.
 
     Attributes:
         filters: Conditions, or ``None`` for every row.
@@ -128,6 +132,11 @@ class PageParams(msgspec.Struct, frozen=True, kw_only=True):
 
     page: int = 1
     limit: int = DEFAULT_LIMIT
+
+    @property
+    def offset(self) -> int:
+        """Rows before this page: ``(page - 1) * limit``."""
+        return (self.page - 1) * self.limit
 
 
 class FilterParams(msgspec.Struct, frozen=True, kw_only=True):
@@ -166,3 +175,25 @@ class CursorResult(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
     items: list[T]
     next_cursor: str | None
     has_next: bool
+
+
+def build_page_result(
+    items: Sequence[T], total_count: int, page_params: PageParams
+) -> PageResult[T]:
+    """An offset page of ``items`` out of ``total_count`` rows.
+
+    Args:
+        items: The rows of the page.
+        total_count: Every matching row.
+        page_params: The page asked for.
+
+    Returns:
+        The page; ``has_next`` when rows remain after it.
+    """
+    return PageResult(
+        items=list(items),
+        total_count=total_count,
+        page=page_params.page,
+        limit=page_params.limit,
+        has_next=page_params.offset + len(items) < total_count,
+    )

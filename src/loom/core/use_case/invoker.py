@@ -142,3 +142,7 @@ def _as_mapping(payload: Any) -> Mapping[str, Any]:
     if fields is not None:
         return {name: getattr(payload, name) for name in fields}
     raise ValidationError(f"payload must be a mapping or a Struct, got {type(payload).__name__}")
+
+
+AppInvoker = ApplicationInvoker
+"""loom-kernel's name of the concrete invoker; Loom has one class."""

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from typing_extensions import TypeVar as TypeVarWithDefault
 
 from loom.core.repository.abc import RepoFor
 from loom.core.use_case._compute import Compute, ComputeFn
@@ -17,15 +19,24 @@ from loom.core.use_case._rules import Rule, RuleFn
 
 ModelT = TypeVar("ModelT")
 ResultT = TypeVar("ResultT")
+# loom-kernel's optional third argument: the contract of main_repo (RepoFor[Model] by default).
+# At run time the default cannot name ModelT: typing would not substitute it in a generic
+# subclass (`class Base(UseCase[M, R], Generic[M, R])` would fail), so it is RepoFor[Any].
+if TYPE_CHECKING:
+    RepoT = TypeVarWithDefault("RepoT", default=RepoFor[ModelT])
+else:
+    RepoT = TypeVarWithDefault("RepoT", default=RepoFor[Any])
 
 
-class UseCase(Generic[ModelT, ResultT]):
+class UseCase(Generic[ModelT, ResultT, RepoT]):
     """Base of every use case: one ``async def execute(...)`` run in one transaction.
 
     The first type argument is the model whose repository becomes ``self.main_repo``; the second
-    is what ``execute`` returns. ``execute``'s parameters say what the request supplies: path
-    and query parameters by name, the body through ``Input()``, entities through ``LoadById``
-    and existence checks through ``Exists``. :func:`loom.core.use_case.compile_use_case` reads
+    is what ``execute`` returns; an optional third (loom-kernel's) types ``main_repo`` as a
+    custom repository contract, ``UseCase[Product, Product, ProductRepo]``. ``execute``'s
+    parameters say what the request supplies: path and query parameters by name, the body
+    through ``Input()``, entities through ``LoadById`` and existence checks through
+    ``Exists``. :func:`loom.core.use_case.compile_use_case` reads
     them once, at boot.
 
     Attributes:
@@ -55,7 +66,7 @@ class UseCase(Generic[ModelT, ResultT]):
     read_only: ClassVar[bool] = False
     rules: ClassVar[Sequence[Rule | RuleFn]] = ()
     computes: ClassVar[Sequence[Compute | ComputeFn]] = ()
-    main_repo: RepoFor[ModelT]
+    main_repo: RepoT
 
     # Type variables of a generic intermediate base, so `Base[Product, X]` finds its model.
     __loom_type_params__: ClassVar[tuple[Any, Any]]
@@ -83,5 +94,5 @@ class UseCase(Generic[ModelT, ResultT]):
         raise NotImplementedError(f"{type(self).__name__} must define `async def execute(...)`")
 
 
-# The class's own type variables, read after Generic has set them.
-UseCase.__loom_type_params__ = UseCase.__parameters__  # type: ignore[attr-defined]  # Generic sets it
+# The class's own model and result type variables, read after Generic has set them.
+UseCase.__loom_type_params__ = UseCase.__parameters__[:2]  # type: ignore[attr-defined]  # Generic sets it

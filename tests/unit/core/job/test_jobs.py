@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -10,13 +11,15 @@ import msgspec
 import pytest
 
 import loom.core.job as job_pkg
+from loom.core.config import JobSection
 from loom.core.di import LoomContainer
-from loom.core.errors import JobError
+from loom.core.errors import ConfigError, JobError
 from loom.core.job import (
     ClassRegistry,
     JobMessage,
     JobPublisher,
     JobRunner,
+    JobSettings,
     MemoryJobLedger,
     RecordingJobBackend,
     decode_job,
@@ -54,6 +57,13 @@ class AddJob(Job[int]):
 
 class OnceJob(AddJob):
     __idempotent__ = True
+
+
+class StuckJob(Job[None]):
+    __timeout__ = 0.05
+
+    async def execute(self) -> None:
+        await asyncio.Event().wait()  # never set: only the timeout ends the attempt
 
 
 class Outcome:
@@ -226,6 +236,31 @@ async def test_a_loom_kernel_failure_callback_gets_the_exception_type_and_messag
     assert host.calls.outcomes == [
         ("failed", "j4", "ValueError: no sums today", {"a": 1, "note": "x"})
     ]
+
+
+async def test_an_attempt_past_the_job_timeout_fails_and_reaches_on_failure(host: Host) -> None:
+    message = JobMessage(
+        job_id="j5", job=name_of(StuckJob), queue="q", on_failure=name_of(KernelOutcome)
+    )
+    await JobRunner(host).deliver(message)
+    assert host.calls.outcomes == [
+        ("failed", "j5", "JobTimeoutError: job 'j5' timed out after 0.05s", {})
+    ]
+
+
+async def test_per_job_settings_override_the_class_attributes(host: Host) -> None:
+    settings = JobSettings.from_config(
+        {"AddJob": JobSection(retries=3, queue="fast", countdown=2)}, [AddJob, StuckJob]
+    )
+    host.calls.fail = 3
+    runner = JobRunner(host, settings=settings)
+    await runner.deliver(JobMessage(job_id="j6", job=name_of(AddJob), queue="q", params={"a": 1}))
+    assert host.calls.runs == [1, 1, 1, 1]  # 1 + 3 retries (the class says 1)
+    assert settings.queue(AddJob) == "fast"
+    assert settings.countdown(AddJob) == 2.0
+    assert settings.queue(StuckJob) is None
+    with pytest.raises(ConfigError, match=r"unknown key 'jobs\.AdJob'.*did you mean 'AddJob'"):
+        JobSettings.from_config({"AdJob": JobSection()}, [AddJob])
 
 
 async def test_an_idempotent_job_applies_once_per_id(host: Host) -> None:

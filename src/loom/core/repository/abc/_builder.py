@@ -20,13 +20,13 @@ def repository_keys(model: type[Any]) -> list[Any]:
     """Container keys of a model's repository: ``RepoFor[Model]``, its class, its contract.
 
     A custom repository is declared with ``repository_for(Model, contract=Protocol)``, which
-    records the class and the contract on the model.
+    records the class and the contract (or, without one, its protocol bases) on the model.
     """
     keys: list[Any] = [RepoFor[model]]  # type: ignore[valid-type]
     custom = model.__dict__.get("__loom_repository__")
     if custom is not None:
         keys.append(custom)
-        contract = model.__dict__.get("__loom_repository_contract__")
-        if contract is not None:
-            keys.append(contract)
+        registration = model.__dict__.get("__loom_repository_registration__")
+        contracts = getattr(registration, "contracts", ())
+        keys.extend(contract for contract in contracts if contract not in keys)
     return keys

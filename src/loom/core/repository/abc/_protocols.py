@@ -126,3 +126,87 @@ class RepoFor(
 
 Repository = RepoFor
 """The full repository port (an alias of :class:`RepoFor`)."""
+
+# repository_for registers a class under the protocols it lists as bases, except these (every
+# repository has them; RepoFor[Model] is registered anyway).
+# A set rather than a marker attribute: an attribute would become a protocol member.
+_BUILTIN: tuple[type[Any], ...] = (
+    Readable,
+    Creatable,
+    Updatable,
+    Deletable,
+    Listable,
+    Countable,
+    Upsertable,
+    RepoFor,
+)
+BUILTIN_PROTOCOLS = frozenset(_BUILTIN)
+
+
+OutputT = TypeVar("OutputT")
+_Output_co = TypeVar("_Output_co", covariant=True)
+CreateT = TypeVar("CreateT", contravariant=True)
+UpdateT = TypeVar("UpdateT", contravariant=True)
+IdT = TypeVar("IdT", contravariant=True)
+
+
+@runtime_checkable
+class BulkCreatable(Protocol[T]):
+    """Inserts many rows at once (every Loom repository can)."""
+
+    async def create_many(self, items: Sequence[Payload]) -> list[T]:
+        """Insert many rows in batched statements and return them as stored."""
+        ...
+
+
+@runtime_checkable
+class RepositoryRead(Protocol[OutputT, IdT]):
+    """The read half of a repository (loom-kernel's split of the port)."""
+
+    async def get_by_id(self, obj_id: IdT, profile: str = "default") -> OutputT | None:
+        """Return the row with this primary key, or ``None``."""
+        ...
+
+    async def get_by(self, field: str, value: Any, profile: str = "default") -> OutputT | None:
+        """Return the first row whose ``field`` equals ``value``, or ``None``."""
+        ...
+
+    async def exists_by(self, field: str, value: Any) -> bool:
+        """Whether a row whose ``field`` equals ``value`` exists."""
+        ...
+
+    async def count(self, filters: FilterGroup | Mapping[str, Any] | None = None) -> int:
+        """Count rows matching the filters (all rows without)."""
+        ...
+
+    async def list_paginated(
+        self,
+        page_params: PageParams,
+        filter_params: FilterParams | None = None,
+        profile: str = "default",
+    ) -> PageResult[OutputT]:
+        """One offset page filtered by equality."""
+        ...
+
+    async def list_with_query(
+        self, query: QuerySpec, profile: str = "default"
+    ) -> PageResult[OutputT] | CursorResult[OutputT]:
+        """One page of a full query."""
+        ...
+
+
+@runtime_checkable
+class RepositoryWrite(Protocol[_Output_co, CreateT, UpdateT, IdT]):
+    """The write half of a repository (loom-kernel's split of the port)."""
+
+    async def create(self, data: CreateT) -> _Output_co:
+        """Insert one row and return it as stored."""
+        ...
+
+    async def update(self, obj_id: IdT, data: UpdateT) -> _Output_co | None:
+        """Change the sent fields of one row; ``None`` if it does not exist."""
+        ...
+
+    async def delete(self, obj_id: IdT) -> bool:
+        """Delete one row; ``False`` if it did not exist."""
+        ...

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from loom.core.di import LoomContainer
 from loom.core.events import SupportsPostCommit
+from loom.core.repository._registry import RepositoryBuildContext, get_repository_registration
 from loom.core.repository.abc import DefaultRepositoryBuilder, RepoFor, repository_keys
 from loom.core.repository.sqlalchemy._compiler import new_base, registry_for
 from loom.core.repository.sqlalchemy._repository import RepositorySQLAlchemy
@@ -37,6 +38,11 @@ def build_repository(container: LoomContainer, model: type[Any]) -> RepoFor[Any]
     """The repository ``model`` gets: its ``repository_for`` class, else the default builder's."""
     custom = model.__dict__.get("__loom_repository__")
     if custom is not None:
+        registration = get_repository_registration(model)
+        if registration is not None and registration.builder is not None:
+            return registration.builder(  # type: ignore[no-any-return]
+                RepositoryBuildContext(model, container)
+            )
         manager = container.resolve(SessionManager)
         return custom(manager, model)  # type: ignore[no-any-return]
     builder: DefaultRepositoryBuilder = container.resolve(DefaultRepositoryBuilder)
