@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -33,56 +32,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "kernel_store"
-EXCHANGES = ROOT / "tests" / "integration" / "kernel_store" / "exchanges.json"
+sys.path.insert(0, str(ROOT))
+
+# Standard library only: it imports under loom-kernel 9 as under Loom.
+from tests.integration.kernel_store.exchanges import FILE, fill, load, pick, shape  # noqa: E402
 
 # loom-kernel 9 signs cursors with a configured key unless told it is a development run.
 OVERLAY = "persistence:\n  cursors:\n    signing: ephemeral\n"
-
-DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
-PLACEHOLDER_KEYS = {
-    "trace_id": "<trace_id>",
-    "message": "<text>",
-    "nextCursor": "<cursor>",
-    "next_cursor": "<cursor>",
-    "jobId": "<uuid>",
-    "job_id": "<uuid>",
-}
-TEMPLATE = re.compile(r"\{([a-z_0-9]+)\}")
-
-
-def shape(value: Any, key: str | None = None) -> Any:
-    """``value`` with run-dependent values replaced by placeholders."""
-    if isinstance(value, dict):
-        return {k: shape(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shape(item) for item in value]
-    if isinstance(value, str):
-        if key in PLACEHOLDER_KEYS:
-            return PLACEHOLDER_KEYS[key]
-        if DATETIME.match(value):
-            return "<datetime>"
-    return value
-
-
-def fill(template: Any, captured: dict[str, Any]) -> Any:
-    """``template`` with ``{name}`` replaced by captured values (a whole string keeps its type)."""
-    if isinstance(template, dict):
-        return {k: fill(v, captured) for k, v in template.items()}
-    if isinstance(template, list):
-        return [fill(item, captured) for item in template]
-    if isinstance(template, str):
-        whole = TEMPLATE.fullmatch(template)
-        if whole:
-            return captured[whole.group(1)]
-        return TEMPLATE.sub(lambda m: str(captured[m.group(1)]), template)
-    return template
-
-
-def pick(body: Any, path: str) -> Any:
-    """The value at a dotted ``path`` of a JSON body (``items.0.id``)."""
-    for part in path.split("."):
-        body = body[int(part)] if isinstance(body, list) else body[part]
-    return body
 
 
 async def record(exchanges: list[dict[str, Any]], database: Path, overlay: Path) -> None:
@@ -123,7 +79,7 @@ async def record(exchanges: list[dict[str, Any]], database: Path, overlay: Path)
 
 
 def main() -> None:
-    document = json.loads(EXCHANGES.read_text())
+    document = load()
     sys.path.insert(0, str(EXAMPLE / "src"))
     with tempfile.TemporaryDirectory() as scratch:
         overlay = Path(scratch) / "overlay.yaml"
@@ -132,8 +88,8 @@ def main() -> None:
     from importlib.metadata import version
 
     document["recorded_with"] = f"loom-kernel {version('loom-kernel')} on SQLite"
-    EXCHANGES.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    print(f"{len(document['exchanges'])} exchanges written to {EXCHANGES.relative_to(ROOT)}")
+    FILE.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    print(f"{len(document['exchanges'])} exchanges written to {FILE.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ The suite boots the example with ``rest.compat: loom_kernel``, and nothing else 
 from __future__ import annotations
 
 import importlib
-import json
-import re
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
@@ -24,16 +22,14 @@ import pytest
 from loom.core.bootstrap import Kernel, create_kernel
 from loom.rest.fastapi import create_app_from_kernel
 from tests.conftest import Database
+from tests.integration.kernel_store.exchanges import fill, load, pick
 from tests.integration.rest.conftest import database_overrides
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = ROOT / "examples" / "kernel_store" / "config" / "api.yaml"
-EXCHANGES: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "exchanges.json").read_text()
-)["exchanges"]
-TEMPLATE = re.compile(r"\{([a-z_0-9]+)\}")
+EXCHANGES: list[dict[str, Any]] = load()["exchanges"]
 FROM_CACHE = ("low stock again, from the cache",)
 """Exchanges Loom must answer from its cache (the example's low-stock query is cached)."""
 
@@ -53,27 +49,6 @@ async def kernel_store(db: Database) -> AsyncIterator[tuple[Kernel, httpx.AsyncC
 def _cache_hits(kernel: Kernel) -> int:
     cache = kernel.cache
     return 0 if cache is None or cache.data is None else cache.data.stats.hits
-
-
-def fill(template: Any, captured: dict[str, Any]) -> Any:
-    """``template`` with ``{name}`` replaced by captured values (a whole string keeps its type)."""
-    if isinstance(template, dict):
-        return {key: fill(value, captured) for key, value in template.items()}
-    if isinstance(template, list):
-        return [fill(item, captured) for item in template]
-    if isinstance(template, str):
-        whole = TEMPLATE.fullmatch(template)
-        if whole:
-            return captured[whole.group(1)]
-        return TEMPLATE.sub(lambda match: str(captured[match.group(1)]), template)
-    return template
-
-
-def pick(body: Any, path: str) -> Any:
-    """The value at a dotted ``path`` of a JSON body."""
-    for part in path.split("."):
-        body = body[int(part)] if isinstance(body, list) else body[part]
-    return body
 
 
 def _is_text(value: Any) -> bool:

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from loom.core.bootstrap import Kernel
-from tests.integration.rest.conftest import AppFactory, assert_problem, fields_of
+from tests.integration.rest.conftest import AppFactory, assert_problem, camel_product, fields_of
 
 pytestmark = pytest.mark.integration
 
 CAMEL = {"rest.casing": "camel"}
-
-
-def camel_product(sku: str = "L1", **fields: Any) -> dict[str, Any]:
-    """A valid product body in camelCase."""
-    body: dict[str, Any] = {
-        "sku": sku,
-        "name": "Lamp",
-        "category": "home",
-        "priceCents": 1500,
-        "stock": 3,
-    }
-    body.update(fields)
-    return body
 
 
 @pytest.fixture

@@ -16,23 +16,11 @@ from fastapi import FastAPI
 
 from loom.core.bootstrap import Kernel
 from tests.integration.rest.conftest import AppFactory, assert_problem
+from tests.integration.rest.conftest import camel_product as product
 
 pytestmark = pytest.mark.integration
 
 COMPAT = {"rest.compat": "loom_kernel"}
-
-
-def product(sku: str = "L1", **fields: Any) -> dict[str, Any]:
-    """A product body as loom-kernel's clients write it (camelCase)."""
-    body: dict[str, Any] = {
-        "sku": sku,
-        "name": "Lamp",
-        "category": "home",
-        "priceCents": 1500,
-        "stock": 3,
-    }
-    body.update(fields)
-    return body
 
 
 @pytest.fixture

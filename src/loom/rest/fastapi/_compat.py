@@ -21,7 +21,7 @@ from loom.rest._casing import CamelCase
 from loom.rest._compat import PATH_PREFIX, error_body, plain_body, request_error_body
 from loom.rest._compile import CompiledRoute
 from loom.rest._query import RouteQuery, parse_query
-from loom.rest.fastapi._endpoint import Endpoint, every_field, read_body, read_only_fields
+from loom.rest.fastapi._endpoint import CamelBody, Endpoint, read_only_fields
 from loom.rest.fastapi._handlers import allowed_methods, http_exception
 from loom.rest.fastapi._middleware import ROUTE_KEY
 from loom.rest.fastapi._responses import JSON, error_headers, error_response, result_response
@@ -44,16 +44,11 @@ def compat_endpoint(
         An ``async def endpoint(request: Request) -> Response``.
     """
     use_case = route.plan.use_case
-    command_type = route.plan.command_type
-    body_type = casing.variant(command_type) if command_type is not None else None
-    decode = casing.decoder(command_type) if command_type is not None else None
-    rewrite = casing.input_keys(command_type) if command_type is not None else None
+    body = CamelBody.of(route, casing, read_only_fields(route))
     encode = casing.encoder(getattr(use_case, "result_type", None))
     query_spec = route.query
     status = route.status_code
     template = route.path
-    declared = read_only_fields(route)
-    read_only = declared | {casing.name(name) for name in declared}
     by_name = {spec.name: spec for spec in route.plan.params}
     path_specs = {name: by_name[name] for name in route.path_params if name in by_name}
     auto_delete = route.route.auto == "delete"
@@ -74,15 +69,7 @@ def compat_endpoint(
                 return Response(content=content, status_code=422, media_type=JSON)
             query, query_params = parse_query(request.query_params.multi_items(), query_spec)
             params = {**route.defaults, **query_params, **params}
-            command = None
-            if decode is not None:
-                payload = await read_body(request, body_limit, typed=False)
-                if rewrite is not None and payload is not None:
-                    payload = rewrite(payload)
-                try:
-                    command = decode(payload)
-                except ValidationError as exc:
-                    raise every_field(exc, body_type, payload, read_only) from exc.__cause__
+            command = await body.read(request, body_limit, typed=False) if body.reads else None
             try:
                 result = await kernel.execute(use_case, params, command, query=query)
             except NotFoundError:

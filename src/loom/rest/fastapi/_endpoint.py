@@ -7,6 +7,7 @@ plan; no pydantic model is declared, so FastAPI neither parses nor validates it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -92,17 +93,13 @@ def _camel_endpoint(
 ) -> Endpoint:
     # A separate function, so the default (snake_case) endpoint does not test for casing.
     use_case = route.plan.use_case
-    command_type = route.plan.command_type
-    body_type = casing.variant(command_type) if command_type is not None else None
-    decode = casing.decoder(command_type) if command_type is not None else None
-    rewrite = casing.input_keys(command_type) if command_type is not None else None
+    body = CamelBody.of(route, casing, declared_read_only)
     encode = casing.encoder(getattr(use_case, "result_type", None))
     query_spec = route.query
     defaults = route.defaults
     status = route.status_code
     explicit = route.route.status_code is not None
     template = route.path
-    read_only = declared_read_only | {casing.name(name) for name in declared_read_only}
     path_params = frozenset(route.path_params)
 
     async def endpoint(request: Request) -> Response:
@@ -112,15 +109,7 @@ def _camel_endpoint(
             if defaults:
                 params = {**defaults, **params}
             params.update(request.path_params)
-            payload = command = None
-            if decode is not None:
-                payload = await read_body(request, body_limit)
-                if rewrite is not None and payload is not None:
-                    payload = rewrite(payload)
-                try:
-                    command = decode(payload)
-                except ValidationError as exc:
-                    raise every_field(exc, body_type, payload, read_only) from exc.__cause__
+            command = await body.read(request, body_limit) if body.reads else None
             try:
                 result = await kernel.execute(use_case, params, command, query=query)
             except ValidationError as exc:
@@ -133,6 +122,59 @@ def _camel_endpoint(
     endpoint.__name__ = route.operation_id
     endpoint.__doc__ = route.route.description or use_case.__doc__
     return endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class CamelBody:
+    """How a camelCase route reads its command: snake_case keys rewritten, then the variant.
+
+    Attributes:
+        body_type: The command's camelCase variant, which names the fields of a 422.
+        decode: ``decode(body) -> command``.
+        rewrite: Spells snake_case keys in camelCase (``None``: no field has two spellings).
+        read_only: Server-set fields, under both spellings, reported as read-only.
+    """
+
+    body_type: type[Any] | None
+    decode: Callable[[bytes | None], Any] | None
+    rewrite: Callable[[bytes], bytes] | None
+    read_only: frozenset[str]
+
+    @classmethod
+    def of(
+        cls, route: CompiledRoute, casing: CamelCase, declared_read_only: frozenset[str]
+    ) -> CamelBody:
+        """The body reader of ``route``, built once when the app is created."""
+        command_type = route.plan.command_type
+        if command_type is None:
+            return cls(None, None, None, frozenset())
+        read_only = declared_read_only | {casing.name(name) for name in declared_read_only}
+        return cls(
+            casing.variant(command_type),
+            casing.decoder(command_type),
+            casing.input_keys(command_type),
+            read_only,
+        )
+
+    @property
+    def reads(self) -> bool:
+        """Whether the route reads a command (``decode`` is ``None`` when it does not)."""
+        return self.decode is not None
+
+    async def read(self, request: Request, limit: int, *, typed: bool = True) -> Any:
+        """The command of ``request`` (see :func:`read_body` for ``typed``).
+
+        Raises:
+            LoomError: The body's problems, every field named.
+        """
+        assert self.decode is not None
+        payload = await read_body(request, limit, typed=typed)
+        if self.rewrite is not None and payload is not None:
+            payload = self.rewrite(payload)
+        try:
+            return self.decode(payload)
+        except ValidationError as exc:
+            raise every_field(exc, self.body_type, payload, self.read_only) from exc.__cause__
 
 
 async def read_body(request: Request, limit: int, *, typed: bool = True) -> bytes | None:
