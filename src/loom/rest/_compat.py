@@ -161,7 +161,9 @@ def _query_code(exc: QueryError, route: RouteQuery | None) -> str:
         return "bad_request"
     if first in _UNSUPPORTED_PARAMETERS:
         return "unsupported_query"
-    if route is not None and first in route.params:
+    if route is not None and (
+        first in route.params or (route.typed is not None and first in route.typed.fields)
+    ):
         return "query_validation"
     listing = route.listing if route is not None else None
     if listing is None:

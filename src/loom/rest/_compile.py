@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import msgspec
+
 from loom.core.errors import ConfigError
 from loom.core.model import ModelInfo, model_info
 from loom.core.use_case import ParamSpec, UseCasePlan
-from loom.rest._query import ListQuery, RouteQuery, default_fields
+from loom.rest._query import ListQuery, RouteQuery, TypedQuery, default_fields
 from loom.rest.model import ALL, DeclaredFields, RestInterface, RestRoute
 
 PROFILE = "profile"
@@ -162,7 +164,10 @@ def _compile_one(
     if len(set(path_params)) != len(path_params):
         raise ConfigError(f"{where}: a path parameter appears twice; name each once")
     by_name = {spec.name: spec for spec in plan.params}
-    for spec in plan.params:
+    typed = _typed_query(where, plan, path_params, rename)
+    if typed is not None:
+        del by_name[typed.param]  # its fields are the query parameters
+    for spec in by_name.values():
         if spec.required and spec.name not in path_params:
             raise ConfigError(
                 f"{where}: parameter {spec.name!r} of {route.use_case.__name__}.execute has no "
@@ -218,7 +223,7 @@ def _compile_one(
         plan=plan,
         path=path,
         path_params=path_params,
-        query=RouteQuery(listing=listing, params=query_params),
+        query=RouteQuery(listing=listing, params=query_params, typed=typed),
         status_code=_status(route, plan) if compat is None else _kernel_status(route),
         tags=tuple(dict.fromkeys((*interface.tags, *route.tags))),
         dependencies=(*interface.dependencies, *route.dependencies),
@@ -226,6 +231,38 @@ def _compile_one(
         info=info,
         defaults=defaults,
     )
+
+
+def _typed_query(
+    where: str,
+    plan: UseCasePlan,
+    path_params: tuple[str, ...],
+    rename: Callable[[str], str] | None,
+) -> TypedQuery | None:
+    """The ``Query()`` parameter (annotated with a Struct, which no path segment converts to)."""
+    found = [
+        spec
+        for spec in plan.params
+        if spec.name not in path_params
+        and isinstance(spec.annotation, type)
+        and issubclass(spec.annotation, msgspec.Struct)
+    ]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise ConfigError(
+            f"{where}: parameters {', '.join(repr(s.name) for s in found)} are all typed "
+            "queries; the query string fills one, keep one"
+        )
+    (spec,) = found
+    fields: dict[str, str] = {}
+    for field in msgspec.structs.fields(spec.annotation):
+        fields[field.encode_name] = field.name
+        if rename is not None:
+            # Clients of camelCase APIs send either spelling.
+            fields.setdefault(rename(field.name), field.name)
+            fields.setdefault(field.name, field.name)
+    return TypedQuery(param=spec.name, struct=spec.annotation, fields=fields)
 
 
 def _first(*values: Any) -> Any:

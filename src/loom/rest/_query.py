@@ -27,6 +27,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
+from loom.core.command import field_error_from_msgspec
 from loom.core.errors import FieldError, QueryError, ValidationError
 from loom.core.model import ModelInfo
 from loom.core.query import (
@@ -99,6 +102,32 @@ class ListQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class TypedQuery:
+    """A ``Query()`` parameter: a Struct whose fields are query parameters (loom-kernel's).
+
+    Attributes:
+        param: The ``execute`` parameter.
+        struct: Its Struct class; values convert to its field types (``"5"`` to ``5``).
+        fields: Query parameter names to field names (the fields' own names, and their
+            camelCase or snake_case spelling when the API has one).
+    """
+
+    param: str
+    struct: type[Any]
+    fields: Mapping[str, str]
+
+    def build(self, reader: _Reader, values: dict[str, str]) -> Any:
+        """The Struct of the values given; each problem is an error naming its parameter."""
+        try:
+            return msgspec.convert(values, self.struct, strict=False)
+        except msgspec.ValidationError as exc:
+            error = field_error_from_msgspec(exc)
+            names = {field: name for name, field in reversed(list(self.fields.items()))}
+            reader.fail(names.get(error.field, error.field), error.message)
+            return None
+
+
+@dataclass(frozen=True, slots=True)
 class RouteQuery:
     """Everything a route accepts in its query string.
 
@@ -106,14 +135,18 @@ class RouteQuery:
         listing: List settings when the use case takes a ``QuerySpec``; else ``None``.
         params: The use case's parameters read from the query string (those not in the path),
             by the name the query string uses (the parameter's own, or its camelCase spelling).
+        typed: The ``Query()`` parameter, if the use case has one.
     """
 
     listing: ListQuery | None
     params: Mapping[str, ParamSpec]
+    typed: TypedQuery | None = None
 
     def accepted(self) -> tuple[str, ...]:
         """Names of the non-filter parameters, for error messages."""
         names = list(self.params)
+        if self.typed is not None:
+            names.extend(self.typed.fields)
         if self.listing is not None:
             names.extend(RESERVED)
         return tuple(names)
@@ -147,6 +180,7 @@ def parse_query(
     reader = _Reader(route, [])
     params: dict[str, Any] = {}
     reserved: dict[str, str] = {}
+    typed_values: dict[str, str] = {}
     filters: list[tuple[str, FilterSpec]] = []
     listing = route.listing
     for name, value in items:
@@ -159,6 +193,13 @@ def parse_query(
                 params[spec.name] = spec.convert(value)
             except ValidationError as exc:
                 reader.fail(name, f"{name}={value!r}: {_messages(exc)}")
+            continue
+        typed = route.typed
+        if typed is not None and name in typed.fields:
+            field = typed.fields[name]
+            if field in typed_values:
+                reader.fail(name, f"query parameter {name!r} is given twice; give it once")
+            typed_values[field] = value
             continue
         if listing is not None and name in RESERVED:
             if name in reserved and name != "sort":
@@ -174,6 +215,8 @@ def parse_query(
             continue
         reader.fail(name, _unknown(name, route))
     query = _query(reader, listing, reserved, filters) if listing is not None else None
+    if route.typed is not None:
+        params[route.typed.param] = route.typed.build(reader, typed_values)
     if reader.errors:
         raise QueryError(
             "invalid query string: " + "; ".join(e.message for e in reader.errors),

@@ -16,7 +16,7 @@ from loom.core.bootstrap import Components, Kernel
 from loom.core.config import load_config
 from loom.core.errors import ConfigError, RateLimitedError
 from loom.core.query import CursorResult, PageResult, PaginationMode, QuerySpec
-from loom.core.use_case import F
+from loom.core.use_case import F, Query
 from loom.core.use_case.use_case import UseCase
 from loom.rest.fastapi import create_app_from_kernel
 from loom.rest.model import ALL, RestInterface, RestRoute
@@ -90,6 +90,29 @@ class LimitedProducts(RestInterface[Product]):
     routes = (RestRoute(use_case=Throttled, method="GET", path="/"),)
 
 
+class StockQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """loom-kernel's typed query: the fields are query parameters."""
+
+    max_stock: int
+    category: str | None = None
+
+
+class EchoStockQuery(UseCase[Product, StockQuery]):
+    """Answers the query it received."""
+
+    read_only = True
+
+    async def execute(self, query: StockQuery = Query()) -> StockQuery:
+        return query
+
+
+class TypedProducts(RestInterface[Product]):
+    """A route with a Query() parameter."""
+
+    prefix = "/typed"
+    routes = (RestRoute(use_case=EchoStockQuery, method="GET", path="/"),)
+
+
 class FixedProducts(RestInterface[Product]):
     """Cursor pages only."""
 
@@ -104,12 +127,13 @@ async def options_app(db: Database, **overrides: Any) -> AsyncIterator[httpx.Asy
     config = load_config(STORE / "api.yaml", overrides={**database_overrides(db), **overrides})
     components = Components(
         models=[Product],
-        use_cases=[ListWithProfile, Throttled],
+        use_cases=[ListWithProfile, Throttled, EchoStockQuery],
         interfaces=[
             AutoProducts,
             ProfiledProducts,
             DeclaredProducts,
             LimitedProducts,
+            TypedProducts,
             FixedProducts,
         ],
     )
@@ -197,3 +221,39 @@ async def test_loom_kernel_format_of_errors_raised_around_the_use_case(db: Datab
         assert unfit.status_code == 422
         assert unfit.json()["detail"]["code"] == "rule_violations"
         assert [v["field"] for v in unfit.json()["detail"]["violations"]] == ["header.x-token"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("category=x", "max_stock"),
+        ("max_stock=many", "max_stock"),
+        ("max_stock=1&max_stock=2", "max_stock"),
+        ("max_stock=1&colour=red", "colour"),
+    ],
+)
+async def test_a_typed_query_reads_its_fields_from_the_query_string(
+    db: Database, query: str, field: str
+) -> None:
+    async with options_app(db) as client:
+        found = await client.get("/typed?max_stock=5&category=tools")
+        assert found.json() == {"max_stock": 5, "category": "tools"}
+        assert (await client.get("/typed?max_stock=5")).json() == {"max_stock": 5, "category": None}
+        problem = assert_problem(await client.get(f"/typed?{query}"), 400, "invalid_query")
+        assert [error["field"] for error in problem["errors"]] == [field]
+        document = (await client.get("/openapi.json")).json()
+        parameters = document["paths"]["/typed"]["get"]["parameters"]
+        assert [(p["name"], p["required"]) for p in parameters] == [
+            ("max_stock", True),
+            ("category", False),
+        ]
+
+
+async def test_a_typed_query_in_loom_kernels_format(db: Database) -> None:
+    async with options_app(db, **{"rest.compat": "loom_kernel"}) as client:
+        found = await client.get("/typed?maxStock=5")
+        assert found.json() == {"max_stock": 5, "category": None}
+        bad = await client.get("/typed?max_stock=many")
+        assert bad.json()["detail"]["code"] == "query_validation"
+        unknown = await client.get("/typed?max_stock=1&colour=red")
+        assert unknown.json()["detail"]["code"] == "unsupported_query"

@@ -157,6 +157,18 @@ def _parameters(route: CompiledRoute, schemas: Schemas) -> list[dict[str, Any]]:
         with contextlib.suppress(TypeError):
             schema["default"] = msgspec.to_builtins(spec.default)
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
+    typed = route.query.typed
+    if typed is not None:
+        names = {field: name for name, field in reversed(list(typed.fields.items()))}
+        for field in msgspec.structs.fields(typed.struct):
+            params.append(
+                {
+                    "name": names.get(field.name, field.encode_name),
+                    "in": "query",
+                    "required": field.required,
+                    "schema": schemas.ref(field.type),
+                }
+            )
     if route.query.listing is not None:
         params.extend(_list_parameters(route.query.listing, schemas))
     return params
