@@ -23,11 +23,13 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
     ) from exc
 
 from loom.celery._backend import CeleryJobBackend, job_backend
+from loom.celery._extension import CeleryExtension
 from loom.celery._settings import celery_settings, make_celery, queue_for, task_name
 from loom.celery._worker import WorkerKernel, create_app
 from loom.core.job.service import JobService as CeleryJobService
 
 __all__ = [
+    "CeleryExtension",
     "CeleryJobBackend",
     "CeleryJobService",
     "WorkerKernel",

@@ -125,7 +125,15 @@ def _kernel_step(worker: WorkerKernel) -> type[Any]:
 def _connect_children(worker: WorkerKernel) -> None:
     def child_started(**_: Any) -> None:
         if worker.for_children:
-            worker.start()
+            try:
+                worker.start()
+            except Exception as exc:
+                # One line per child, not a traceback: the first task starts the kernel again.
+                logger.error(
+                    "the kernel of worker process did not start (%s); its first task will try "
+                    "again",
+                    exc,
+                )
 
     def child_stopping(**_: Any) -> None:
         if worker.for_children:

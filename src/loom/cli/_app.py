@@ -1,4 +1,8 @@
-"""The typer application behind the ``loom`` command (and its ``outbox`` group)."""
+"""The typer application behind the ``loom`` command (and its ``outbox`` group).
+
+Every command answers a failure with one line on stderr (``error: CONFIG: what failed, where,
+what to do``) and exit status 1; ``--debug`` (or ``LOOM_DEBUG=1``) prints the traceback too.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from loom.core.errors import LoomError
+from loom.cli._errors import fail, reported
+from loom.core.errors import ConfigError
 
 app = typer.Typer(
     name="loom",
@@ -17,17 +22,13 @@ app = typer.Typer(
     add_completion=False,
 )
 
-ConfigArg = Annotated[
-    Path,
-    typer.Argument(
-        exists=True, dir_okay=False, readable=True, help="The application's YAML config."
-    ),
+# The file is checked by the config loader, whose message names the fix (typer's own check
+# would print a usage box instead of the one line every other failure gets).
+ConfigArg = Annotated[Path, typer.Argument(help="The application's YAML config.")]
+DebugOption = Annotated[
+    bool,
+    typer.Option("--debug", envvar="LOOM_DEBUG", help="Print the traceback of a failure."),
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
 
 
 @app.command()
@@ -36,15 +37,19 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
     reload: Annotated[bool, typer.Option(help="Restart when code changes (development).")] = False,
+    debug: DebugOption = False,
 ) -> None:
-    """Serve the REST API of CONFIG with uvicorn."""
+    """Serve the REST API of CONFIG with uvicorn (after booting it once to check it)."""
+    from loom.cli._preflight import preflight
     from loom.cli._serve import rest_missing
     from loom.cli._serve import serve as run_serve
 
-    missing = rest_missing()
-    if missing is not None:
-        raise _fail(missing)
-    run_serve(config, host, port, reload)
+    with reported(config, debug):
+        missing = rest_missing()
+        if missing is not None:
+            raise fail(missing)
+        asyncio.run(preflight(config))
+        run_serve(config, host, port, reload)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -62,19 +67,26 @@ def worker(
         str | None, typer.Option(help="Celery pool: prefork (default), threads or solo.")
     ] = None,
     loglevel: Annotated[str, typer.Option("--loglevel", "-l", help="Log level.")] = "info",
+    debug: DebugOption = False,
 ) -> None:
     """Run a Celery worker for the jobs of CONFIG (every job queue unless --queues).
 
-    Other options are passed to ``celery worker`` as they are (``--without-gossip``, ...).
+    The application boots once first, so a wrong config or a database that does not answer
+    ends the command before Celery starts its processes. Other options are passed to ``celery
+    worker`` as they are (``--without-gossip``, ...).
     """
-    try:
-        from loom.celery import create_app
-    except ImportError as exc:
-        raise _fail(str(exc)) from exc
-    try:
+    from loom.cli._preflight import preflight
+
+    with reported(config, debug):
+        try:
+            from loom.celery import create_app
+        except ImportError as exc:
+            raise ConfigError(
+                "loom worker needs Celery, which is not installed; install the celery extra "
+                "(pip install 'loom-framework[celery]')"
+            ) from exc
         celery_app = create_app(config)
-    except LoomError as exc:
-        raise _fail(str(exc)) from exc
+        asyncio.run(preflight(config, {"jobs.backend": "celery"}))
     argv = ["worker", f"--loglevel={loglevel}"]
     names = [name for item in queues or () for name in item.split(",") if name]
     if names:
@@ -88,30 +100,32 @@ def worker(
 
 
 @app.command()
-def relay(config: ConfigArg) -> None:
+def relay(config: ConfigArg, debug: DebugOption = False) -> None:
     """Relay the outbox of CONFIG to the job backend until SIGINT or SIGTERM."""
     from loom.cli._relay import run_relay
 
-    try:
+    with reported(config, debug):
         asyncio.run(run_relay(config, typer.echo))
-    except LoomError as exc:
-        raise _fail(str(exc)) from exc
 
 
 @app.command()
-def check(config: ConfigArg) -> None:
-    """Boot CONFIG's kernel, compile every use case, job and route; exit 1 on any error."""
+def check(config: ConfigArg, debug: DebugOption = False) -> None:
+    """Boot CONFIG's kernel, compile every use case, job and route, and look at the database
+    and the cache without changing them; exit 1 on any problem."""
     from loom.cli._check import check as run_check
 
-    try:
+    with reported(config, debug):
         report = asyncio.run(run_check(config))
-    except LoomError as exc:
-        raise _fail(f"{config}: {exc}") from exc
-    typer.echo(f"{config}: ok")
+    problems = len(report.problems)
+    typer.echo(f"{config}: ok" if not problems else f"{config}: {problems} problem(s)")
     for kind, count in report.counts.items():
         typer.echo(f"  {kind}: {count}")
     for note in report.notes:
         typer.echo(f"  {note}")
+    if problems:
+        for problem in report.problems:
+            typer.echo(f"error: {config}: {problem}", err=True)
+        raise typer.Exit(code=1)
 
 
 outbox_app = typer.Typer(
@@ -123,14 +137,12 @@ app.add_typer(outbox_app)
 
 
 @outbox_app.command("status")
-def outbox_status(config: ConfigArg) -> None:
+def outbox_status(config: ConfigArg, debug: DebugOption = False) -> None:
     """Count the outbox messages of CONFIG that are pending, sent and dead."""
     from loom.cli._outbox import status
 
-    try:
+    with reported(config, debug):
         counts = asyncio.run(status(config))
-    except LoomError as exc:
-        raise _fail(f"{config}: {exc}") from exc
     for name, count in counts.items():
         typer.echo(f"{name}: {count}")
 
@@ -142,23 +154,17 @@ def outbox_requeue(
     ids: Annotated[
         list[str] | None, typer.Option("--id", help="A dead letter's message id (repeat).")
     ] = None,
+    debug: DebugOption = False,
 ) -> None:
     """Put dead letters of CONFIG back to pending: attempts reset, due now, last error kept."""
     from loom.cli._outbox import requeue
 
     if all_ == bool(ids):
-        raise _fail("say which dead letters to requeue: --all, or --id ID (repeatable)")
-    try:
+        raise fail("say which dead letters to requeue: --all, or --id ID (repeatable)")
+    with reported(config, debug):
         count = asyncio.run(requeue(config, None if all_ else ids))
-    except LoomError as exc:
-        raise _fail(f"{config}: {exc}") from exc
     typer.echo(f"requeued {count} dead message(s)")
     if ids and count < len(set(ids)):
         typer.echo(
             f"{len(set(ids)) - count} id(s) were not dead letters (unknown, pending or sent)"
         )
-
-
-def main() -> None:
-    """Entry point of the ``loom`` console script."""
-    app()

@@ -1,4 +1,9 @@
-"""``loom check``: boot the application as the API would, compile everything, report."""
+"""``loom check``: boot the application as the API would, compile everything, report.
+
+The check never changes the target database: tables are not created (``database.schema`` is
+treated as ``none``), and the relay stays off. It reports tables that are missing, and a cache
+that does not answer.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loom.core.bootstrap import create_kernel
+import msgspec
+
+from loom.core.bootstrap import Kernel
+from loom.core.cache import CacheGateway
+from loom.core.config import load_config
+
+PROBE_KEY = "loom:check"
 
 
 @dataclass
@@ -17,19 +28,29 @@ class CheckReport:
     Attributes:
         counts: Components by kind (``models``, ``use cases``, ...), in display order.
         notes: Lines to print after the counts.
+        problems: What would fail or degrade in production, one line each (exit status 1).
     """
 
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 async def check(config_path: Path) -> CheckReport:
-    """Boot the kernel of ``config_path`` (relay off), compile use cases, jobs and routes.
+    """Boot the kernel of ``config_path`` (relay off, no table created), check and report.
 
     Raises:
-        LoomError: The first problem found (config, discovery, a marker, a route, the database).
+        LoomError: The first problem that stops the boot (config, discovery, a marker, a
+            route, a database that does not answer).
     """
-    kernel = create_kernel(config_path, overrides={"outbox.enabled": False})
+    config = load_config(config_path, overrides={"outbox.enabled": False})
+    declared = config.database.schema
+    # The schema is looked at, never created: a check must leave the database as it found it.
+    kernel = Kernel(
+        msgspec.structs.replace(
+            config, database=msgspec.structs.replace(config.database, schema="none")
+        )
+    )
     report = CheckReport()
     async with kernel:
         components = kernel.components
@@ -42,9 +63,54 @@ async def check(config_path: Path) -> CheckReport:
             report.notes.append("routes: not checked (loom.rest is not installed)")
         else:
             report.counts["routes"] = routes
-        report.notes.append(f"database: {kernel.config.database.url.split('://', 1)[0]} answered")
+        await _check_database(kernel, declared, report)
+        await _check_cache(kernel, report)
         report.notes.append(f"jobs backend: {kernel.config.jobs.backend}")
     return report
+
+
+async def _check_database(kernel: Kernel, declared: str, report: CheckReport) -> None:
+    missing = await kernel.persistence.missing_tables()
+    dialect = kernel.config.database.url.split("://", 1)[0]
+    if not missing:
+        report.notes.append(f"database: {dialect} answered; every table exists")
+    elif declared == "create_all":
+        report.notes.append(
+            f"database: {dialect} answered; {len(missing)} table(s) will be created at start "
+            f"(database.schema: create_all): {', '.join(missing)}"
+        )
+    else:
+        report.problems.append(
+            f"database: no table {', '.join(missing)} (database.schema is 'none'); run the "
+            "migrations, or set database.schema: create_all"
+        )
+
+
+async def _check_cache(kernel: Kernel, report: CheckReport) -> None:
+    cache = kernel.cache
+    if cache is None:
+        report.notes.append("cache: none")
+        return
+    gateways = {id(g): g for g in (cache.data, cache.counters) if g is not None}
+    for gateway in gateways.values():
+        await gateway.exists(PROBE_KEY)
+        if gateway.degraded:
+            report.problems.append(
+                f"cache: the backend {gateway.alias!r} ({_location(gateway)}) does not answer, "
+                "so every read would go to the database; start it, or fix "
+                f"cache.aiocache.{gateway.alias}"
+            )
+        else:
+            report.notes.append(f"cache: {gateway.alias} ({_location(gateway)}) answered")
+
+
+def _location(gateway: CacheGateway) -> str:
+    backend = gateway.backend
+    endpoint = getattr(backend, "endpoint", None)
+    if endpoint is None:
+        return "in-process memory"
+    port = getattr(backend, "port", None)
+    return f"{type(backend).__name__} at {endpoint}" + (f":{port}" if port else "")
 
 
 def _routes(kernel: Any) -> int | None:

@@ -9,23 +9,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from loom.cli._preflight import RELAY_OFF, require_tables
 from loom.core.bootstrap import Kernel, create_kernel
 from loom.core.outbox import OutboxStore, utc_now
 
 
-def _store(kernel: Kernel) -> OutboxStore:
+async def _store(kernel: Kernel) -> OutboxStore:
+    await require_tables(kernel)
     relay = kernel.jobs.relay
     assert relay is not None  # the jobs extension builds it at boot
     return relay.store
 
 
 async def status(config_path: Path) -> dict[str, int]:
-    """Messages per status (``pending``, ``sent``, ``dead``) in the outbox of ``config_path``."""
-    async with create_kernel(config_path, overrides={"outbox.enabled": False}) as kernel:
-        return await _store(kernel).status_counts()
+    """Messages per status (``pending``, ``sent``, ``dead``) in the outbox of ``config_path``.
+
+    Raises:
+        LoomError: The kernel cannot boot, the database does not answer or lacks tables.
+    """
+    async with create_kernel(config_path, overrides=RELAY_OFF) as kernel:
+        return await (await _store(kernel)).status_counts()
 
 
 async def requeue(config_path: Path, message_ids: Sequence[str] | None) -> int:
-    """Put dead letters back to pending (every one when ``message_ids`` is ``None``)."""
-    async with create_kernel(config_path, overrides={"outbox.enabled": False}) as kernel:
-        return await _store(kernel).requeue_dead(message_ids, utc_now())
+    """Put dead letters back to pending (every one when ``message_ids`` is ``None``).
+
+    Raises:
+        LoomError: The kernel cannot boot, the database does not answer or lacks tables.
+    """
+    async with create_kernel(config_path, overrides=RELAY_OFF) as kernel:
+        return await (await _store(kernel)).requeue_dead(message_ids, utc_now())

@@ -7,9 +7,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from loom.core.bootstrap import create_kernel
 from loom.core.errors import BootError, ConfigError, DependencyError
+from tests.conftest import PG_URL, require_postgres
 
 MODEL = """
 from loom.core.model import BaseModel, ColumnField
@@ -177,3 +179,34 @@ CONTAINER_MODULES = [services]
         thing = next(m for m in kernel.components.models if m.__name__ == "Thing")
         created = await kernel.invoker.entity(thing).create({"name": "quiet"})
         assert created.name == "QUIET"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "database",
+            "loom_no_such_database",
+            r"the PostgreSQL database 'loom_no_such_database' at 127\.0\.0\.1(:\d+)? does not "
+            r"exist; create it \(createdb loom_no_such_database\)",
+        ),
+        (
+            "username",
+            "loom_no_such_role",
+            r"refused the login of user 'loom_no_such_role': role \"loom_no_such_role\" does not "
+            r"exist; fix the user or password in database.url",
+        ),
+    ],
+)
+async def test_a_database_that_refuses_says_why(
+    tmp_path: Path, field: str, value: str, message: str
+) -> None:
+    require_postgres()
+    parsed = make_url(PG_URL)
+    parsed = parsed.set(database=value) if field == "database" else parsed.set(username=value)
+    url = parsed.render_as_string(hide_password=False)
+    config, _ = write_app(tmp_path, "")
+    kernel = create_kernel(config, overrides={"database.url": url})
+    with pytest.raises(BootError, match=message):
+        await kernel.start()

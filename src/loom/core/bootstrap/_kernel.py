@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from loom.core.bootstrap._cache import KernelCache
+from loom.core.bootstrap._cache_extension import CacheExtension
 from loom.core.bootstrap._discovery import Components, discover
 from loom.core.bootstrap._persistence import Persistence
 from loom.core.config import LoomConfig, load_config
 from loom.core.di import LoomContainer
-from loom.core.errors import BootError, ConfigError, LoomError
+from loom.core.errors import BootError, ConfigError
+from loom.core.extension import Extension, ExtensionCatalog, KernelExtensions
 from loom.core.job import JobsExtension
 from loom.core.query import CursorCodec, QuerySpec
 from loom.core.repository.abc import RepoFor, repository_keys
@@ -26,39 +27,69 @@ from loom.core.use_case.invoker import ApplicationInvoker
 
 logger = logging.getLogger("loom.kernel")
 
-_ADAPTER = "loom.core.repository.sqlalchemy"
-
 
 class Kernel:
     """One application: built from config, started once, stopped once.
 
-    It owns the container, the models' repositories, the session manager (through the
-    persistence adapter), the cache and the compiled plans. Two kernels in one process share
-    nothing. Use it as ``async with create_kernel("config/api.yaml") as kernel: ...``.
+    It owns the container, the models' repositories, the persistence adapter, the compiled
+    plans and its extensions (the database adapter, the cache, jobs, ...: see
+    :class:`~loom.core.extension.Extension`). Two kernels in one process share nothing. Use it
+    as ``async with create_kernel("config/api.yaml") as kernel: ...``.
+
+    Args:
+        config: The typed configuration.
+        components: Explicit components (default: discovered from ``config.app`` at start).
+        extensions: Extension classes to use beside the installed ones (one with an installed
+            extension's name replaces it), or a whole :class:`ExtensionCatalog`.
 
     Attributes:
         config: The typed configuration.
         container: The dependency container.
         components: The models, use cases, jobs and interfaces discovered at start.
         invoker: The :class:`ApplicationInvoker` bound to this kernel.
+        extensions: The extensions enabled by the configuration, in boot order.
+        models: Every model the kernel compiled (discovered or referenced; after start).
+        cursor_codec: Signs pagination cursors (after start).
     """
 
-    def __init__(self, config: LoomConfig, components: Components | None = None) -> None:
+    def __init__(
+        self,
+        config: LoomConfig,
+        components: Components | None = None,
+        *,
+        extensions: ExtensionCatalog | Iterable[type[Extension]] | None = None,
+    ) -> None:
         self.config = config
         self.container = LoomContainer()
         self.components = components or Components()
         self._discover = components is None
         self.invoker = ApplicationInvoker(self)
         self.plans: dict[type[Any], UseCasePlan] = {}
+        self.models: list[type[Any]] = []
+        self.cursor_codec: CursorCodec | None = None
         self._persistence: Persistence | None = None
         self._repositories: dict[type[Any], RepoFor[Any]] = {}
-        self._extensions: list[Any] = []
-        self.jobs = JobsExtension()
-        """Jobs, the outbox and its relay (``JobService`` is also in the container)."""
-        self._extensions.append(self.jobs)
-        self.cache: KernelCache | None = None
-        """The cache, when the configuration has a ``cache:`` section (set at start)."""
+        if not isinstance(extensions, ExtensionCatalog):
+            extensions = ExtensionCatalog.installed().including(extensions or ())
+        self.extensions: KernelExtensions = extensions.instantiate(config)
         self.started = False
+
+    @property
+    def jobs(self) -> JobsExtension:
+        """Jobs, the outbox and its relay (``JobService`` is also in the container)."""
+        jobs = self.extensions.get("jobs")
+        if not isinstance(jobs, JobsExtension):
+            raise BootError(
+                "the jobs extension is not installed (entry point 'jobs' of the "
+                "loom.extensions group); reinstall loom-framework"
+            )
+        return jobs
+
+    @property
+    def cache(self) -> KernelCache | None:
+        """The cache, when the configuration enables one (after start)."""
+        extension = self.extensions.get("cache")
+        return extension.cache if isinstance(extension, CacheExtension) else None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -72,7 +103,9 @@ class Kernel:
             return self
         try:
             await self._boot()
-        except LoomError:
+        except BaseException:
+            # Whatever failed (a config error, a database that does not answer), nothing the
+            # boot opened may outlive it.
             await self._close_quietly()
             raise
         self.started = True
@@ -97,23 +130,18 @@ class Kernel:
         components = self.discover()
         for use_case in components.use_cases:
             self.plans[use_case] = compile_use_case(use_case)
-        models = self._all_models(components)
-        persistence = self._make_persistence(models)
+        self.models = self._all_models(components)
+        self.cursor_codec = self._cursor_codec()
+        persistence = self._provide_persistence()
         self._persistence = persistence
-        cache = self.config.cache
-        if cache is not None and cache.enabled:
-            self.cache = KernelCache(cache)
-            self._extensions.insert(0, self.cache)
-        for extension in self._extensions:
-            await extension.on_boot(self)
-        self._register(models)
+        for extension in self.extensions:
+            await _hook(extension, "on_boot")(self)
+        self._register(self.models)
         self.container.validate()
         await persistence.start(create_schema=self.config.database.schema == "create_all")
         # Extensions that need the tables (the outbox relay) start once the database is open.
-        for extension in self._extensions:
-            on_started = getattr(extension, "on_started", None)
-            if on_started is not None:
-                await on_started(self)
+        for extension in self.extensions:
+            await _hook(extension, "on_started")(self)
 
     def _all_models(self, components: Components) -> list[type[Any]]:
         models = list(components.models)
@@ -124,19 +152,18 @@ class Kernel:
                     models.append(model)
         return models
 
-    def _make_persistence(self, models: Sequence[type[Any]]) -> Persistence:
-        adapter = importlib.import_module(_ADAPTER)
-        trace = self.config.trace
-        persistence = adapter.SQLAlchemyPersistence.from_config(
-            self.config.database, models, inject_trace_id=trace.enabled and trace.database
+    def _provide_persistence(self) -> Persistence:
+        for extension in self.extensions:
+            provide = getattr(extension, "provide_persistence", None)
+            persistence = provide(self) if provide is not None else None
+            if persistence is not None:
+                return persistence  # type: ignore[no-any-return]
+        raise BootError(
+            "no installed extension provides the database (loom-framework declares one as the "
+            "'sqlalchemy' entry point of the loom.extensions group); install the package "
+            "rather than putting its source on the path: pip install loom-framework",
+            code="extension_missing",
         )
-        manager = persistence.session_manager
-        manager.cursor_codec = self._cursor_codec()
-        manager.max_limit = self.config.rest.max_limit
-        # loom-kernel 9 counts every offset page; its clients read totalCount on each one.
-        manager.offset_totals = self.config.rest.compat == "loom_kernel"
-        adapter.current_session_manager.set(manager)
-        return persistence  # type: ignore[no-any-return]
 
     def _cursor_codec(self) -> CursorCodec:
         secret = self.config.security.cursor_secret
@@ -154,6 +181,13 @@ class Kernel:
         container.register(Kernel, instance=self)
         container.register(LoomConfig, instance=self.config)
         container.register(ApplicationInvoker, instance=self.invoker)
+        # Extensions before the application, so that the application can replace what they
+        # register.
+        for extension in self.extensions:
+            provide = getattr(extension, "container_module", None)
+            module = provide(self) if provide is not None else None
+            if module is not None:
+                container.load(module)
         # The application's modules first: a DefaultRepositoryBuilder they register is kept
         # by the persistence module, which registers the session manager and the repositories.
         container.load(*self.components.container_modules)
@@ -172,9 +206,9 @@ class Kernel:
         self.started = False
 
     async def _close_quietly(self) -> None:
-        for extension in reversed(self._extensions):
+        for extension in reversed(list(self.extensions)):
             with contextlib.suppress(Exception):
-                await extension.on_stop(self)
+                await _hook(extension, "on_stop")(self)
         with contextlib.suppress(Exception):
             await self.container.close()
         if self._persistence is not None:
@@ -192,12 +226,12 @@ class Kernel:
         await self.stop()
 
     def add_extension(self, extension: Any) -> None:
-        """Attach an object with ``async on_boot(kernel)`` / ``async on_stop(kernel)``.
+        """Attach an extension instance before start; it boots after the others.
 
-        An optional ``async on_started(kernel)`` runs once the database is open, and an
-        optional ``async drain(timeout)`` is awaited by :meth:`drain`.
+        Any hook of :class:`~loom.core.extension.Extension` it lacks is skipped, so an object
+        with only ``async on_boot(kernel)`` and ``async on_stop(kernel)`` will do.
         """
-        self._extensions.append(extension)
+        self.extensions.add(extension)
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 (documented API)
         """Wait until the outbox is empty and the inline jobs it started have finished.
@@ -207,10 +241,8 @@ class Kernel:
         Raises:
             JobError: Messages are still pending after ``timeout`` seconds.
         """
-        for extension in self._extensions:
-            drain = getattr(extension, "drain", None)
-            if drain is not None:
-                await drain(timeout)
+        for extension in self.extensions:
+            await _hook(extension, "drain")(timeout)
 
     # -- use -------------------------------------------------------------------------------
 
@@ -241,7 +273,7 @@ class Kernel:
                 if self.container.is_registered(key)
                 else self.persistence.repository(model)
             )
-            for extension in self._extensions:
+            for extension in self.extensions:
                 wrap = getattr(extension, "wrap_repository", None)
                 if wrap is not None:
                     repo = wrap(model, repo)
@@ -282,12 +314,34 @@ class Kernel:
             return await plan.run(instance, params, payload, repos=self, query=query)
 
 
-def create_kernel(*config_paths: str | Path, overrides: Mapping[str, Any] | None = None) -> Kernel:
+def create_kernel(
+    *config_paths: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    extensions: Iterable[type[Extension]] = (),
+) -> Kernel:
     """Build a kernel from YAML files (merged in order); ``await kernel.start()`` opens it.
+
+    Args:
+        config_paths: The YAML files.
+        overrides: Config values by dotted key, applied last.
+        extensions: Extension classes beside the installed ones (their config sections are
+            accepted too).
 
     Raises:
         ConfigError: A file that is missing or invalid.
+        BootError: An installed extension cannot be imported.
     """
     if not config_paths and overrides is None:
         raise ConfigError("create_kernel() needs at least one config file (or overrides)")
-    return Kernel(load_config(*config_paths, overrides=overrides))
+    catalog = ExtensionCatalog.installed().including(extensions)
+    config = load_config(*config_paths, overrides=overrides, extensions=catalog)
+    return Kernel(config, extensions=catalog)
+
+
+async def _skip(*_: Any) -> None:
+    return None
+
+
+def _hook(extension: Any, name: str) -> Any:
+    """``extension``'s async hook ``name``, or a no-op for an extension that lacks it."""
+    return getattr(extension, name, None) or _skip

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loom.core.di import LoomContainer
 from loom.core.events import SupportsPostCommit
 from loom.core.repository.abc import RepoFor
 from loom.core.transaction import Propagation
+
+if TYPE_CHECKING:
+    from loom.core.job import JobLedger
+    from loom.core.outbox import OutboxStore
 
 
 class Persistence(Protocol):
@@ -38,8 +42,25 @@ class Persistence(Protocol):
         """Call ``hook`` with the events of every committed transaction."""
         ...
 
+    def outbox_storage(self) -> tuple[OutboxStore, JobLedger]:
+        """The outbox store and the job ledger in this database (their tables join the
+        schema, so call it before :meth:`start`)."""
+        ...
+
     async def start(self, *, create_schema: bool) -> None:
-        """Open the database (and create missing tables when asked)."""
+        """Open the database (and create missing tables when asked).
+
+        Raises:
+            BootError: The database cannot be reached or opened, saying where and what to do.
+        """
+        ...
+
+    async def missing_tables(self) -> list[str]:
+        """The tables of the models (and of the outbox) the database does not have yet.
+
+        Raises:
+            BootError: The database cannot be reached or opened.
+        """
         ...
 
     async def ping(self) -> bool:

@@ -9,7 +9,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import msgspec
@@ -44,19 +44,43 @@ def resolve(sources: Sequence[Source]) -> dict[str, Any]:
     return {str(key): value for key, value in raw.items()}
 
 
-def convert(raw: dict[str, Any], sources: Sequence[Source]) -> Document:
+def convert(
+    raw: dict[str, Any], sources: Sequence[Source], claimed: Collection[str] = ()
+) -> Document:
     """Check keys and convert ``raw`` to typed sections (strings from env vars coerced).
+
+    Args:
+        raw: The merged configuration.
+        sources: The layers it came from (for messages).
+        claimed: Top-level keys owned by extensions: skipped here, known in messages.
 
     Raises:
         ConfigError: An unknown key or a value of the wrong type, naming the dotted path, the
             file and what was expected.
     """
-    _check_keys(raw, Document, (), sources)
-    normalized = _normalize(raw)
+    own = {key: value for key, value in raw.items() if key not in claimed}
+    _check_keys(own, Document, (), sources, extra_known=claimed)
     try:
-        return msgspec.convert(normalized, Document, strict=False)
+        return msgspec.convert(_normalize(own), Document, strict=False)
     except msgspec.ValidationError as error:
         raise _type_error(str(error), raw, sources) from error
+
+
+def convert_section(
+    name: str, value: Any, section_type: type[Any], sources: Sequence[Source]
+) -> Any:
+    """Convert an extension's section ``name`` to its ``msgspec.Struct`` type, checked as
+    Loom's own sections are (unknown keys with "did you mean", wrong types with the path).
+
+    Raises:
+        ConfigError: An unknown key or a value of the wrong type.
+    """
+    value = {} if value is None else value
+    _check_keys(value, section_type, (name,), sources)
+    try:
+        return msgspec.convert(value, section_type, strict=False)
+    except msgspec.ValidationError as error:
+        raise _type_error(str(error), value, sources, root=section_type, prefix=(name,)) from error
 
 
 def in_file(sources: Sequence[Source], keys: Sequence[str]) -> str:
@@ -109,7 +133,11 @@ def _split_jobs(jobs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_keys(
-    data: Any, struct: type[Any], path: tuple[str, ...], sources: Sequence[Source]
+    data: Any,
+    struct: type[Any],
+    path: tuple[str, ...],
+    sources: Sequence[Source],
+    extra_known: Collection[str] = (),
 ) -> None:
     if not isinstance(data, dict):
         return  # msgspec reports the wrong type with its path
@@ -121,7 +149,7 @@ def _check_keys(
             _check_keys(value, JobSection, (*path, str(key)), sources)
             continue
         if key not in fields:
-            known = sorted(name for name in fields if name != "per_job")
+            known = sorted({*fields, *extra_known} - {"per_job"})
             raise _unknown_key(str(key), path, known, sources)
         nested = _struct_of(fields[key])
         if nested is not None:
@@ -163,14 +191,22 @@ def _alternatives(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _type_error(text: str, raw: dict[str, Any], sources: Sequence[Source]) -> ConfigError:
+def _type_error(
+    text: str,
+    raw: dict[str, Any],
+    sources: Sequence[Source],
+    *,
+    root: Any = Document,
+    prefix: tuple[str, ...] = (),
+) -> ConfigError:
     match = _AT.match(text)
     if match is None:
         return ConfigError(f"invalid configuration: {text}", code="config_invalid")
     detail, path_text = match["detail"], match["path"]
-    keys, value, annotation = _follow(path_text, raw)
+    keys, value, annotation = _follow(path_text, raw, root)
     if keys[:2] == ["jobs", "per_job"]:
         keys = ["jobs", *keys[2:]]  # the file writes jobs.<JobClassName> directly
+    keys = [*prefix, *keys]
     dotted = ".".join(keys) or "the top level"
     literal = [a for a in _alternatives(annotation) if typing.get_origin(a) is typing.Literal]
     if literal:
@@ -185,11 +221,11 @@ def _type_error(text: str, raw: dict[str, Any], sources: Sequence[Source]) -> Co
     )
 
 
-def _follow(path_text: str, raw: dict[str, Any]) -> tuple[list[str], Any, Any]:
+def _follow(path_text: str, raw: dict[str, Any], root: Any) -> tuple[list[str], Any, Any]:
     """Walk msgspec's ``.a.b[0][...]`` path through the data and the declared types."""
     keys: list[str] = []
     value: Any = raw
-    annotation: Any = Document
+    annotation: Any = root
     for name, index in _SEGMENT.findall(path_text):
         if name:
             struct = _struct_of(annotation)

@@ -1,6 +1,7 @@
 """``load_config`` and ``LoomConfig``: typed configuration from YAML files.
 
-Imports only the standard library, msgspec, omegaconf, pyyaml and ``loom.core.errors``.
+Imports only the standard library, msgspec, omegaconf, pyyaml, ``loom.core.errors`` and
+``loom.core.extension`` (which config sections the installed extensions claim).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import Any
 import msgspec
 
 from loom.core.config import _compat as compat
-from loom.core.config._convert import convert, in_file, resolve
+from loom.core.config._convert import convert, convert_section, in_file, resolve
 from loom.core.config._sections import AppSection, Document
 from loom.core.config._sources import Source, locate, overrides_source, read_files
 from loom.core.errors import ConfigError
+from loom.core.extension import ExtensionCatalog
 
 
 class LoomConfig(Document, frozen=True):
@@ -27,13 +29,21 @@ class LoomConfig(Document, frozen=True):
     Attributes:
         source_files: The files read, includes first, in merge order.
         raw: The merged configuration with interpolations resolved, as plain data.
+        extensions: The sections installed extensions claim, by name: converted to the
+            extension's ``config_type`` (its defaults when the file has no such section), or
+            plain data (``{}`` when absent).
     """
 
     source_files: tuple[Path, ...] = ()
     raw: dict[str, Any] = msgspec.field(default_factory=dict)
+    extensions: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-def load_config(*paths: str | Path, overrides: Mapping[str, Any] | None = None) -> LoomConfig:
+def load_config(
+    *paths: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    extensions: ExtensionCatalog | None = None,
+) -> LoomConfig:
     """Read, merge and type-check configuration files.
 
     Files are merged in order (later wins); a file's top-level ``includes: [...]`` (relative to
@@ -43,6 +53,7 @@ def load_config(*paths: str | Path, overrides: Mapping[str, Any] | None = None) 
     Args:
         *paths: YAML files; none gives the defaults.
         overrides: Applied last; nested mappings or dotted keys (``{"database.url": ...}``).
+        extensions: Whose config sections are accepted (default: the installed extensions).
 
     Returns:
         The typed configuration.
@@ -55,7 +66,10 @@ def load_config(*paths: str | Path, overrides: Mapping[str, Any] | None = None) 
     if overrides:
         sources.append(overrides_source(overrides))
     raw = resolve(sources)
-    document = compat.apply(convert(raw, sources), raw, sources)
+    claimed = (extensions or ExtensionCatalog.installed()).sections()
+    _check_claims(claimed)
+    document = compat.apply(convert(raw, sources, claimed), raw, sources)
+    sections = _extension_sections(raw, claimed, sources)
     app = _absolute_code_path(document.app, sources)
     _check_consistency(document, sources)
     fields = {name: getattr(document, name) for name in document.__struct_fields__}
@@ -64,7 +78,37 @@ def load_config(*paths: str | Path, overrides: Mapping[str, Any] | None = None) 
         **fields,
         source_files=tuple(s.path for s in sources if s.path is not None),
         raw=raw,
+        extensions=sections,
     )
+
+
+def _extension_sections(
+    raw: Mapping[str, Any], claimed: Mapping[str, type[Any] | None], sources: list[Source]
+) -> dict[str, Any]:
+    sections: dict[str, Any] = {}
+    for name, section_type in claimed.items():
+        value = raw.get(name)
+        if section_type is not None:
+            sections[name] = convert_section(name, value, section_type, sources)
+        elif value is None or isinstance(value, Mapping):
+            sections[name] = dict(value or {})
+        else:
+            raise ConfigError(
+                f"invalid value for '{name}'{in_file(sources, (name,))}: {value!r}; expected a "
+                "mapping (the section of an extension)",
+                code="config_invalid",
+            )
+    return sections
+
+
+def _check_claims(claimed: Mapping[str, Any]) -> None:
+    taken = sorted(set(claimed) & {field.name for field in msgspec.structs.fields(Document)})
+    if taken:
+        raise ConfigError(
+            f"an installed extension claims the config section {taken[0]!r}, which is Loom's "
+            "own; rename the extension's config_section",
+            code="config_invalid",
+        )
 
 
 def _absolute_code_path(app: AppSection, sources: list[Source]) -> AppSection:

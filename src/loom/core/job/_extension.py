@@ -1,18 +1,19 @@
 """``JobsExtension``: the kernel extension that wires jobs, the outbox and the in-process relay.
 
-At boot it adds the outbox tables to the application's metadata (the storage adapter is loaded
-by name, so this module imports no database library), registers :class:`JobService` and
-:class:`~loom.core.outbox.Outbox` in the container, and, once the database is open, starts the
-relay when ``outbox.enabled`` is true. A post-commit hook wakes the relay after every commit that
-wrote outbox rows.
+At boot it adds the outbox tables to the application's metadata (the kernel's persistence
+provides the storage, so this module imports no database library), registers
+:class:`JobService` and :class:`~loom.core.outbox.Outbox` in the container, and, once the
+database is open, starts the relay when ``outbox.enabled`` is true. A post-commit hook wakes the
+relay after every commit that wrote outbox rows. A ``jobs.backend`` other than ``inline`` is the
+name of the extension that provides it (``celery``).
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from loom.core.errors import BootError
+from loom.core.extension import Extension
 from loom.core.job._backend import InlineJobBackend, JobPublisher
 from loom.core.job._message import JOB_TOPIC
 from loom.core.job._ports import JobBackend
@@ -31,12 +32,9 @@ from loom.core.outbox import (
 if TYPE_CHECKING:
     from loom.core.bootstrap import Kernel
 
-_STORAGE = "loom.core.repository.sqlalchemy"
-_CELERY = "loom.celery"
 
-
-class JobsExtension:
-    """Jobs and the outbox for one kernel (added by the kernel itself).
+class JobsExtension(Extension):
+    """Jobs and the outbox for one kernel (the ``jobs`` extension).
 
     Attributes:
         service: The job service (after boot).
@@ -45,6 +43,9 @@ class JobsExtension:
         backend: Where the relay sends jobs (after boot); closed at stop if it has ``aclose``.
         events: In-process subscribers of integration events.
     """
+
+    name = "jobs"
+    after = ("cache",)  # stops before the cache: the relay's last round may read through it
 
     def __init__(self) -> None:
         self.service: JobService | None = None
@@ -55,8 +56,7 @@ class JobsExtension:
 
     async def on_boot(self, kernel: Kernel) -> None:
         """Create the storage, the service, the backend and the relay; register them."""
-        storage = importlib.import_module(_STORAGE)
-        store, ledger = storage.build_outbox_storage(kernel.persistence)
+        store, ledger = kernel.persistence.outbox_storage()
         settings = JobSettings.from_config(kernel.config.jobs.per_job, kernel.components.jobs)
         runner = JobRunner(kernel, ledger, settings=settings)
         for job in kernel.components.jobs:
@@ -87,16 +87,17 @@ class JobsExtension:
         self.backend = backend
 
     def _backend(self, kernel: Kernel, runner: JobRunner) -> JobBackend:
-        if kernel.config.jobs.backend == "inline":
+        name = kernel.config.jobs.backend
+        if name == "inline":
             return InlineJobBackend(runner)
-        try:
-            celery: Any = importlib.import_module(_CELERY)
-        except ImportError as exc:
+        provider: Any = kernel.extensions.require(name, f"jobs.backend is {name!r}")
+        make = getattr(provider, "job_backend", None)
+        if make is None:
             raise BootError(
-                "jobs.backend is 'celery' but the Celery adapter cannot be imported "
-                f"({exc}); install the celery extra or set jobs.backend: inline"
-            ) from exc
-        return celery.job_backend(kernel, runner)  # type: ignore[no-any-return]
+                f"jobs.backend is {name!r}, but the {name!r} extension provides no job backend "
+                "(a job_backend(kernel, runner) method); set jobs.backend: inline"
+            )
+        return make(kernel, runner)  # type: ignore[no-any-return]
 
     async def on_started(self, kernel: Kernel) -> None:
         """Start the relay (tables exist now) when ``outbox.enabled`` is true."""

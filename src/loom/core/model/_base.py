@@ -10,6 +10,7 @@ from typing import Any, ClassVar, dataclass_transform
 
 import msgspec
 
+from loom.core.errors import ConfigError
 from loom.core.model._fields import ColumnField, ColumnSpec, ProjectionSpec, RelationSpec
 
 FieldSpec = ColumnSpec | RelationSpec | ProjectionSpec[Any]
@@ -53,6 +54,10 @@ class ModelMeta(msgspec.StructMeta):
                 else:
                     del namespace[attr]
             elif isinstance(value, RelationSpec):
+                if not value.target:
+                    value = dataclasses.replace(
+                        value, target=relation_target(name, attr, annotations.get(attr))
+                    )
                 specs[attr] = value
                 namespace[attr] = msgspec.UNSET
             elif isinstance(value, ProjectionSpec):
@@ -61,6 +66,39 @@ class ModelMeta(msgspec.StructMeta):
         namespace["__loom_fields__"] = specs
         namespace["__loom_info__"] = None
         return super().__new__(mcls, name, bases, namespace, **kwargs)
+
+
+_SKIPPED = frozenset(
+    {"list", "List", "Optional", "None", "UnsetType", "msgspec", "typing", "Union"}
+)
+
+
+def relation_target(model: str, attr: str, annotation: Any) -> type[Any] | str:
+    """The model a relation's annotation names (``list[Address] | UnsetType`` -> Address).
+
+    Raises:
+        ConfigError: The annotation names no model.
+    """
+    if isinstance(annotation, str):
+        names = [n for n in re.findall(r"[A-Za-z_][\w.]*", annotation) if n not in _SKIPPED]
+        if names:
+            return str(names[0].rsplit(".", 1)[-1])
+    elif annotation is not None:
+        for candidate in (annotation, *_flatten(annotation)):
+            if isinstance(candidate, ModelMeta):
+                return typing.cast(type[Any], candidate)
+    raise ConfigError(
+        f"model {model}, field {attr!r}: RelationField without a target needs an annotation "
+        "naming the related model (`list[Address]` or `User | None`); or pass the target"
+    )
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    found: list[Any] = []
+    for arg in typing.get_args(annotation):
+        found.append(arg)
+        found.extend(_flatten(arg))
+    return found
 
 
 def _admits_none(annotation: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from loom.core.errors import ConfigError
+from loom.core.model._columns import ColumnType
 from loom.core.model._fields import ColumnSpec, ProjectionSpec, RelationSpec
 
 current_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -110,6 +111,26 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _unwrap(tp: Any) -> Any:
+    """``str`` for ``Annotated[str, ...]`` (constraints and declarations live in the metadata)."""
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _annotated_spec(tp: Any) -> ColumnSpec:
+    """The column declared in ``Annotated[...]`` metadata (loom-kernel's style), if any."""
+    if typing.get_origin(tp) is not typing.Annotated:
+        return ColumnSpec()
+    metadata = tp.__metadata__
+    column_type = next((m for m in metadata if isinstance(m, ColumnType)), None)
+    options = next((m for m in metadata if hasattr(m, "spec") and callable(m.spec)), None)
+    if options is not None:
+        spec: ColumnSpec = options.spec(column_type)
+        return spec
+    return ColumnSpec(column_type=column_type)
+
+
 def _strip_optional(tp: Any) -> tuple[Any, bool]:
     origin = typing.get_origin(tp)
     if origin is typing.Union or origin is types.UnionType:
@@ -157,8 +178,8 @@ def model_info(model: type[Any]) -> ModelInfo:
         if isinstance(spec, ProjectionSpec):
             projections[f.name] = spec
             continue
-        column = spec if isinstance(spec, ColumnSpec) else ColumnSpec()
-        base, optional = _strip_optional(f.type)
+        column = spec if isinstance(spec, ColumnSpec) else _annotated_spec(f.type)
+        base, optional = _strip_optional(_unwrap(f.type))
         nullable = column.nullable if column.nullable is not None else optional
         columns[f.name] = FieldInfo(
             name=f.name, type=f.type, base_type=base, nullable=nullable, spec=column

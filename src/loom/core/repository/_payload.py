@@ -67,6 +67,7 @@ class _WritePlan:
         "defaults",
         "factories",
         "json_fields",
+        "onupdate",
         "required",
         "timestamps",
         "trusted",
@@ -79,6 +80,8 @@ class _WritePlan:
         )
         self.timestamps = info.has_timestamps
         self.audit = info.has_audit
+        # ServerOnUpdate.NOW columns: set to the current time by every update.
+        self.onupdate = tuple(name for name, c in info.columns.items() if c.spec.onupdate_now)
         self.defaults: dict[str, Any] = {}
         self.factories: dict[str, Any] = {}
         self.required: list[str] = []
@@ -162,6 +165,10 @@ def _stamp(
         if created:
             values["created_at"] = now
         values["updated_at"] = now
+    if plan.onupdate and not created:
+        now = now or datetime.now(UTC)
+        for name in plan.onupdate:
+            values.setdefault(name, now)
     if plan.audit:
         actor = current_actor.get()
         if created:

@@ -33,6 +33,7 @@ from loom.core.repository.sqlalchemy._di import (
     SQLAlchemyPersistence,
     build_sqlalchemy_repository_registration_module,
 )
+from loom.core.repository.sqlalchemy._extension import SQLAlchemyExtension
 from loom.core.repository.sqlalchemy._outbox_store import (
     SQLAlchemyJobLedger,
     SQLAlchemyOutboxStore,
@@ -63,6 +64,7 @@ __all__ = [
     "Propagation",
     "RepositorySQLAlchemy",
     "SQLAlchemyDefaultRepositoryBuilder",
+    "SQLAlchemyExtension",
     "SQLAlchemyJobLedger",
     "SQLAlchemyOutboxStore",
     "SQLAlchemyPersistence",

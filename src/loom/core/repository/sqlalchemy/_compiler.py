@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from loom.core.errors import ConfigError
 from loom.core.model import ModelInfo, model_info
+from loom.core.repository.sqlalchemy._constraints import table_constraints
 from loom.core.repository.sqlalchemy._declarative import Base
 from loom.core.repository.sqlalchemy._types import SUPPORTED, column_type
 
@@ -133,7 +134,7 @@ def _compile(model: type[Any], base: type[Any]) -> CompiledModel:
             "metadata (two models with one __tablename__?); rename one of them"
         )
     columns = [_column(info, name) for name in info.columns]
-    table = sa.Table(info.table_name, metadata, *columns)
+    table = sa.Table(info.table_name, metadata, *columns, *table_constraints(model, info))
     mapped = type(
         f"{info.name}Record",
         (base,),

@@ -13,7 +13,13 @@ from loom.core.di import LoomContainer
 from loom.core.events import SupportsPostCommit
 from loom.core.repository._registry import RepositoryBuildContext, get_repository_registration
 from loom.core.repository.abc import DefaultRepositoryBuilder, RepoFor, repository_keys
+from loom.core.repository.sqlalchemy._boot import connect_error
 from loom.core.repository.sqlalchemy._compiler import new_base, registry_for
+from loom.core.repository.sqlalchemy._outbox_store import (
+    SQLAlchemyJobLedger,
+    SQLAlchemyOutboxStore,
+    build_outbox_storage,
+)
 from loom.core.repository.sqlalchemy._repository import RepositorySQLAlchemy
 from loom.core.repository.sqlalchemy._session import SessionManager
 from loom.core.transaction import Propagation
@@ -157,10 +163,44 @@ class SQLAlchemyPersistence:
         """Call ``hook`` after every commit."""
         self.session_manager.add_post_commit_hook(hook)
 
+    def outbox_storage(self) -> tuple[SQLAlchemyOutboxStore, SQLAlchemyJobLedger]:
+        """The outbox store and job ledger in this database (their tables join the schema)."""
+        return build_outbox_storage(self)
+
     async def start(self, *, create_schema: bool) -> None:
-        """Create missing tables when asked."""
+        """Create missing tables when asked.
+
+        Raises:
+            BootError: The database cannot be reached or opened (the message says where and
+                what to do).
+        """
         if create_schema:
-            await self.session_manager.create_all(self.base)
+            try:
+                await self.session_manager.create_all(self.base)
+            except Exception as exc:
+                raise connect_error(self._url(), exc) from exc
+
+    async def missing_tables(self) -> list[str]:
+        """The tables of the models (and the outbox) that the database does not have.
+
+        Raises:
+            BootError: The database cannot be reached or opened.
+        """
+        wanted = list(self.base.metadata.tables.values())
+        try:
+            async with self.session_manager.engine.connect() as conn:
+                return await conn.run_sync(
+                    lambda sync: [
+                        t.name
+                        for t in wanted
+                        if not sa.inspect(sync).has_table(t.name, schema=t.schema)
+                    ]
+                )
+        except Exception as exc:
+            raise connect_error(self._url(), exc) from exc
+
+    def _url(self) -> str:
+        return self.session_manager.engine.url.render_as_string(hide_password=False)
 
     async def ping(self) -> bool:
         """Whether the database answers ``SELECT 1``."""

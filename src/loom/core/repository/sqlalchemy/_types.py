@@ -8,6 +8,7 @@ import enum
 import types
 import typing
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -15,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
-from loom.core.model import FieldInfo
+from loom.core.errors import ConfigError
+from loom.core.model import ColumnType, FieldInfo
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -60,13 +62,19 @@ class PortableDecimal(sa.TypeDecorator[decimal.Decimal]):
     SQLite has no decimal type: values keep about 15 significant digits there.
     """
 
-    impl = sa.Numeric(asdecimal=True)
+    impl = sa.Numeric
     cache_ok = True
+
+    def __init__(self, precision: int | None = None, scale: int | None = None) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(sa.Numeric(asdecimal=False))
-        return dialect.type_descriptor(sa.Numeric(asdecimal=True))
+        numeric = typing.cast(sa.Numeric[Any], self.impl_instance)
+        return dialect.type_descriptor(
+            sa.Numeric(precision=numeric.precision, scale=numeric.scale, asdecimal=True)
+        )
 
     def process_bind_param(self, value: decimal.Decimal | None, dialect: Dialect) -> Any:
         if value is None or dialect.name != "sqlite":
@@ -96,6 +104,8 @@ SUPPORTED = (
 
 def column_type(info: FieldInfo) -> sa.types.TypeEngine[Any] | None:
     """The column type for a field, or ``None`` when its type is not supported."""
+    if info.spec.column_type is not None:
+        return declared_type(info.spec.column_type, info)
     tp = info.base_type
     origin = typing.get_origin(tp)
     if origin is typing.Literal:
@@ -145,3 +155,38 @@ def column_type(info: FieldInfo) -> sa.types.TypeEngine[Any] | None:
     if issubclass(tp, msgspec.Struct):
         return _json_type()
     return None
+
+
+def declared_type(declared: ColumnType, info: FieldInfo) -> sa.types.TypeEngine[Any]:
+    """The column type a ``ColumnField(String(120))``-style declaration names.
+
+    Raises:
+        ConfigError: A type Loom does not compile the same on SQLite and PostgreSQL.
+    """
+    name, args, kwargs = declared.type_name, declared.args, declared.kwargs
+    simple: dict[str, Callable[[], sa.types.TypeEngine[Any]]] = {
+        "Integer": sa.Integer,
+        "BigInteger": _integer_type,
+        "Float": sa.Double,
+        "Boolean": sa.Boolean,
+        "Text": sa.Text,
+        "JSON": _json_type,
+        "Bytes": sa.LargeBinary,
+        "Date": sa.Date,
+        "Time": sa.Time,
+        "Uuid": sa.Uuid,
+    }
+    if name in simple:
+        return simple[name]()
+    if name == "String":
+        length = args[0] if args else info.spec.length
+        return sa.String(length) if length else sa.Text()
+    if name == "DateTime":
+        return UTCDateTime() if kwargs.get("timezone", True) else sa.DateTime()
+    if name == "Numeric":
+        return PortableDecimal(precision=kwargs.get("precision"), scale=kwargs.get("scale"))
+    raise ConfigError(
+        f"field {info.name!r}: column type {name!r} is not supported; Loom compiles one schema "
+        "for SQLite and PostgreSQL: use String, Text, Integer, BigInteger, Float, Boolean, "
+        "Numeric, DateTime, Date, Time, Uuid, JSON or Bytes"
+    )
