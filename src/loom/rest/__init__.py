@@ -5,7 +5,7 @@
 
 Example:
     >>> from loom.rest.autocrud import build_auto_routes
-    >>> from loom.rest.model import PaginationMode, RestInterface, RestRoute
+    >>> from loom.rest.model import ALL, PaginationMode, RestInterface, RestRoute
 """
 
 from loom.core.errors import ConfigError as InterfaceCompilationError
@@ -16,9 +16,10 @@ from loom.rest._problem import PROBLEM_MEDIA_TYPE, Problem, ProblemField
 from loom.rest._query import ListQuery, RouteQuery, default_fields, parse_query
 from loom.rest._trace import TraceIdFilter
 from loom.rest.autocrud import build_auto_routes
-from loom.rest.model import PaginationMode, RestInterface, RestRoute
+from loom.rest.model import ALL, PaginationMode, RestInterface, RestRoute
 
 __all__ = [
+    "ALL",
     "CheckResult",
     "CompiledRoute",
     "InterfaceCompilationError",

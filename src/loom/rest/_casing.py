@@ -5,8 +5,10 @@ reads or writes gets a variant, built once per application when the routes are c
 subclass that redeclares every field under ``rename="camel"`` (nested Structs replaced by their
 own variants). msgspec then decodes camelCase bodies and encodes camelCase results itself;
 keys of plain builtins are renamed only for results whose type is not declared. Use cases still
-receive the command class they declare, with its snake_case attribute names. Imports msgspec,
-the standard library and ``loom.core`` only.
+receive the command class they declare, with its snake_case attribute names. Bodies may also
+spell a field in snake_case (clients send either): :meth:`CamelCase.input_keys` rewrites those
+keys before decoding, and only when the body holds an underscore at all. Imports msgspec, the
+standard library and ``loom.core`` only.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import copy
 import re
 import types
 import typing
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Annotated, Any, Union
 
 import msgspec
@@ -38,11 +40,20 @@ def camel(name: str) -> str:
 
 
 class CamelCase:
-    """The camelCase variants of one application's types, built once and kept here."""
+    """The camelCase variants of one application's types, built once and kept here.
 
-    def __init__(self) -> None:
+    Args:
+        renamed: Which Struct classes write their fields in camelCase; ``None`` renames every
+            Struct. Loom's loom-kernel compatibility renames models, commands and pages only,
+            as loom-kernel 9 does, and keeps the declared names of other Structs (whose nested
+            models are still renamed).
+    """
+
+    def __init__(self, renamed: Callable[[type[Any]], bool] | None = None) -> None:
+        self._renamed = renamed
         self._variants: dict[Any, Any] = {}
         self._building: set[Any] = set()
+        self._key_maps: dict[Any, _KeyMap | None] = {}
 
     def name(self, name: str) -> str:
         """The camelCase spelling of a field or parameter name."""
@@ -94,11 +105,20 @@ class CamelCase:
         copy_with = getattr(tp, "copy_with", None)
         return copy_with(new_args) if callable(copy_with) else tp
 
-    def _struct(self, tp: Any, base: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    def renames(self, cls: type[Any]) -> bool:
+        """Whether the Struct class ``cls`` writes its fields in camelCase."""
+        return self._renamed is None or self._renamed(cls)
+
+    def _struct(self, tp: Any, base: type[msgspec.Struct]) -> Any:
         annotations: dict[str, Any] = {}
         namespace: dict[str, Any] = {}
-        for field in msgspec.structs.fields(tp):
+        renamed = self.renames(base)
+        fields = msgspec.structs.fields(tp)
+        for field in fields:
             annotations[field.name] = self.variant(field.type)
+        if not renamed and all(annotations[f.name] is f.type for f in fields):
+            return tp  # declared names kept and nothing renamed below: the type itself
+        for field in fields:
             explicit = field.encode_name if field.encode_name != field.name else None
             if field.default_factory is not msgspec.NODEFAULT:
                 namespace[field.name] = msgspec.field(
@@ -119,7 +139,7 @@ class CamelCase:
         namespace["__qualname__"] = name
         config = base.__struct_config__
         options = {
-            "rename": "camel",
+            "rename": "camel" if renamed else None,
             "kw_only": True,
             "frozen": config.frozen,
             "forbid_unknown_fields": config.forbid_unknown_fields,
@@ -147,6 +167,86 @@ class CamelCase:
             return msgspec.convert(values, command_type, from_attributes=True)
 
         return decode
+
+    def input_keys(self, command_type: type[Any]) -> Callable[[bytes], bytes] | None:
+        """``rewrite(body) -> body`` spelling snake_case keys of a JSON body in camelCase.
+
+        Keys are read by the declared type, nested Structs included, so only field names are
+        rewritten (never the keys of a ``dict`` field). A body sending one field under both
+        spellings is refused, naming it.
+
+        Returns:
+            The rewriter, or ``None`` when no field of ``command_type`` has two spellings.
+
+        Raises:
+            ValidationError: From the rewriter, for a field sent under both spellings.
+        """
+        keys = self._key_map(command_type)
+        if keys is None:
+            return None
+        name = command_type.__name__
+        decode, encode = msgspec.json.decode, msgspec.json.encode
+
+        def rewrite(body: bytes) -> bytes:
+            if b"_" not in body:
+                return body  # camelCase names hold no underscore: nothing to rewrite
+            try:
+                data = decode(body)
+            except msgspec.DecodeError:
+                return body  # the command decoder reports the syntax error
+            renamed = keys.apply(data, "", name)
+            return body if renamed is data else encode(renamed)
+
+        return rewrite
+
+    def aliases(self, command_type: type[Any]) -> dict[str, str]:
+        """The snake_case spellings ``input_keys`` accepts at the top level, to their names."""
+        keys = self._key_map(command_type)
+        return dict(keys.aliases) if keys is not None else {}
+
+    def _key_map(self, tp: Any) -> _KeyMap | None:
+        try:
+            return self._key_maps[tp]
+        except KeyError:
+            pass
+        except TypeError:
+            return None
+        self._key_maps[tp] = None  # a recursive Struct reads its own level only
+        found = self._build_key_map(tp)
+        self._key_maps[tp] = found
+        return found
+
+    def _build_key_map(self, tp: Any) -> _KeyMap | None:
+        origin = typing.get_origin(tp)
+        base = origin if origin is not None else tp
+        if isinstance(base, type) and issubclass(base, msgspec.Struct):
+            variant = self.variant(tp)
+            if not (isinstance(typing.get_origin(variant) or variant, type)):
+                return None
+            renamed = {f.name: f.encode_name for f in msgspec.structs.fields(variant)}
+            aliases = {
+                name: public
+                for name, public in renamed.items()
+                if public != name and name not in renamed.values()
+            }
+            children = {
+                renamed[f.name]: child
+                for f in msgspec.structs.fields(tp)
+                if (child := self._key_map(f.type)) is not None
+            }
+            if not aliases and not children:
+                return None
+            return _KeyMap(aliases=aliases, children=children)
+        if origin is Annotated:
+            return self._key_map(typing.get_args(tp)[0])
+        args = typing.get_args(tp)
+        if _is_sequence(origin) and args:
+            inner = self._key_map(args[0])
+            return None if inner is None else _KeyMap(each=inner)
+        if _is_union(tp):
+            maps = [m for arg in args if (m := self._key_map(arg)) is not None]
+            return maps[0] if len(maps) == 1 else None
+        return None
 
     def encoder(self, result_type: Any) -> Callable[[Any], bytes]:
         """``encode(result) -> bytes`` writing camelCase field names, for a declared type."""
@@ -204,6 +304,67 @@ class CamelCase:
         if public == field:
             return text
         return re.sub(rf"(?<![A-Za-z0-9]){re.escape(field)}(?![A-Za-z0-9])", public, text)
+
+
+class _KeyMap:
+    """How to rewrite the snake_case keys of one JSON value of a known type."""
+
+    __slots__ = ("aliases", "children", "each")
+
+    def __init__(
+        self,
+        *,
+        aliases: dict[str, str] | None = None,
+        children: dict[str, _KeyMap] | None = None,
+        each: _KeyMap | None = None,
+    ) -> None:
+        self.aliases = aliases or {}
+        self.children = children or {}
+        self.each = each
+
+    def apply(self, value: Any, path: str, where: str) -> Any:
+        """``value`` with its keys rewritten; the same object when nothing changed."""
+        if self.each is not None:
+            if not isinstance(value, list):
+                return value
+            items = [self.each.apply(item, f"{path}[{i}]", where) for i, item in enumerate(value)]
+            changed = any(new is not old for new, old in zip(items, value, strict=True))
+            return items if changed else value
+        if not isinstance(value, dict):
+            return value
+        out: dict[Any, Any] = {}
+        changed = False
+        for key, item in value.items():
+            public = self.aliases.get(key, key) if isinstance(key, str) else key
+            if public != key:
+                changed = True
+                if public in value:
+                    field = f"{path}.{public}" if path else public
+                    raise ValidationError(
+                        f"invalid {where}",
+                        errors=[FieldError(field, f"sent twice, as {public} and {key}; send one")],
+                    )
+            child = self.children.get(public)
+            if child is not None:
+                new = child.apply(item, f"{path}.{public}" if path else public, where)
+                changed = changed or new is not item
+                item = new
+            out[public] = item
+        return out if changed else value
+
+
+def _is_sequence(origin: Any) -> bool:
+    # JSON arrays: list, tuple (X, ...), set and the abstract sequences; never a mapping.
+    return (
+        isinstance(origin, type)
+        and issubclass(origin, Collection)
+        and not issubclass(origin, (Mapping, str, bytes))
+    )
+
+
+def _is_union(tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    return origin is Union or origin is types.UnionType
 
 
 def _camel_path(field: str) -> str:

@@ -5,12 +5,16 @@ The grammar of list routes:
 * ``field=value`` and ``field__op=value`` for every :class:`FilterOp` (``price_cents__gte=100``);
   ``in``/``not_in`` take comma-separated values, ``between`` takes ``low,high``, ``is_null``
   takes ``true`` or ``false``;
-* ``sort=-price_cents,id`` (``-`` for descending; several keys, in order);
-* ``limit`` (1 to the maximum), ``page`` (1 or more) or ``cursor``, ``pagination=offset|cursor``
-  and ``total=true`` (count every matching row, offset pagination).
+* ``sort=-price_cents,id`` (``-`` for descending; several keys, in order), or loom-kernel's
+  ``sort=price_cents&direction=DESC`` (``direction``, ``ASC`` or ``DESC``, applies to the keys
+  written without ``-`` or ``+``);
+* ``limit`` (1 to the maximum), ``page`` (1 or more) or ``cursor`` (``after`` is another name for
+  it, and wins when both are sent), ``pagination=offset|cursor`` and ``total=true`` (count every
+  matching row, offset pagination).
 
 With camelCase JSON (``rest.casing: camel``) fields and the use case's parameters are named in
-camelCase (``priceCents__gte=100``, ``sort=-priceCents``) and their snake_case names are unknown.
+camelCase (``priceCents__gte=100``, ``sort=-priceCents``); the aliases may also accept their
+snake_case names (see :attr:`ListQuery.aliases`).
 Any other name must be a parameter of the use case (such as ``profile``). Every problem is a
 :class:`QueryError` (400) whose errors name the query parameter. Framework-neutral: imports
 msgspec, the standard library and ``loom.core`` only.
@@ -23,6 +27,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
+from loom.core.command import field_error_from_msgspec
 from loom.core.errors import FieldError, QueryError, ValidationError
 from loom.core.errors._errors import join_messages
 from loom.core.model import ModelInfo
@@ -41,7 +48,7 @@ from loom.core.query import (
 from loom.core.query._validate import too_many_sort_keys
 from loom.core.use_case import ParamSpec
 
-RESERVED = ("sort", "limit", "page", "cursor", "pagination", "total")
+RESERVED = ("sort", "limit", "page", "cursor", "pagination", "total", "direction", "after")
 """Query parameters of list routes that are not filters."""
 
 OPERATOR_SEPARATOR = "__"
@@ -69,7 +76,12 @@ class ListQuery:
         max_limit: Largest page size; a larger ``limit`` is a 400, not clamped.
         aliases: The names the query string uses, to field names (``{"priceCents":
             "price_cents"}``), when they differ from the fields' own (camelCase JSON); then
-            only these names are read. ``None`` reads the field names as declared.
+            only these names are read, and the first name of a field is the one messages use.
+            ``None`` reads the field names as declared.
+        clamp_limit: Serve the maximum for a larger ``limit`` instead of refusing it
+            (loom-kernel's behaviour, ``rest.compat: loom_kernel``).
+        fixed_pagination: Serve ``pagination`` only; a request asking for the other (with
+            ``pagination``, ``page`` or ``cursor``) is refused.
     """
 
     info: ModelInfo
@@ -79,13 +91,43 @@ class ListQuery:
     default_limit: int = 50
     max_limit: int = 1000
     aliases: Mapping[str, str] | None = None
+    clamp_limit: bool = False
+    fixed_pagination: bool = False
 
     def public(self, fields: Iterable[str]) -> tuple[str, ...]:
         """``fields`` as the query string names them."""
         if self.aliases is None:
             return tuple(fields)
-        names = {field: name for name, field in self.aliases.items()}
+        names: dict[str, str] = {}
+        for name, field in self.aliases.items():
+            names.setdefault(field, name)
         return tuple(names.get(field, field) for field in fields)
+
+
+@dataclass(frozen=True, slots=True)
+class TypedQuery:
+    """A ``Query()`` parameter: a Struct whose fields are query parameters (loom-kernel's).
+
+    Attributes:
+        param: The ``execute`` parameter.
+        struct: Its Struct class; values convert to its field types (``"5"`` to ``5``).
+        fields: Query parameter names to field names (the fields' own names, and their
+            camelCase or snake_case spelling when the API has one).
+    """
+
+    param: str
+    struct: type[Any]
+    fields: Mapping[str, str]
+
+    def build(self, reader: _Reader, values: dict[str, str]) -> Any:
+        """The Struct of the values given; each problem is an error naming its parameter."""
+        try:
+            return msgspec.convert(values, self.struct, strict=False)
+        except msgspec.ValidationError as exc:
+            error = field_error_from_msgspec(exc)
+            names = {field: name for name, field in reversed(list(self.fields.items()))}
+            reader.fail(names.get(error.field, error.field), error.message)
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +138,18 @@ class RouteQuery:
         listing: List settings when the use case takes a ``QuerySpec``; else ``None``.
         params: The use case's parameters read from the query string (those not in the path),
             by the name the query string uses (the parameter's own, or its camelCase spelling).
+        typed: The ``Query()`` parameter, if the use case has one.
     """
 
     listing: ListQuery | None
     params: Mapping[str, ParamSpec]
+    typed: TypedQuery | None = None
 
     def accepted(self) -> tuple[str, ...]:
         """Names of the non-filter parameters, for error messages."""
         names = list(self.params)
+        if self.typed is not None:
+            names.extend(self.typed.fields)
         if self.listing is not None:
             names.extend(RESERVED)
         return tuple(names)
@@ -137,6 +183,7 @@ def parse_query(
     reader = _Reader(route, [])
     params: dict[str, Any] = {}
     reserved: dict[str, str] = {}
+    typed_values: dict[str, str] = {}
     filters: list[tuple[str, FilterSpec]] = []
     listing = route.listing
     for name, value in items:
@@ -149,6 +196,13 @@ def parse_query(
                 params[spec.name] = spec.convert(value)
             except ValidationError as exc:
                 reader.fail(name, f"{name}={value!r}: {_messages(exc)}")
+            continue
+        typed = route.typed
+        if typed is not None and name in typed.fields:
+            field = typed.fields[name]
+            if field in typed_values:
+                reader.fail(name, f"query parameter {name!r} is given twice; give it once")
+            typed_values[field] = value
             continue
         if listing is not None and name in RESERVED:
             if name in reserved and name != "sort":
@@ -164,6 +218,8 @@ def parse_query(
             continue
         reader.fail(name, _unknown(name, route))
     query = _query(reader, listing, reserved, filters) if listing is not None else None
+    if route.typed is not None:
+        params[route.typed.param] = route.typed.build(reader, typed_values)
     if reader.errors:
         raise QueryError(
             "invalid query string: " + join_messages(reader.errors), errors=reader.errors
@@ -256,8 +312,14 @@ def _query(
     reserved: dict[str, str],
     filters: list[tuple[str, FilterSpec]],
 ) -> QuerySpec | None:
+    after = "after" in reserved
+    if after:
+        # loom-kernel's name of the cursor; it wins when both are sent.
+        reserved["cursor"] = reserved.pop("after")
     pagination = _pagination(reader, listing, reserved)
     limit = _int(reader, "limit", reserved.get("limit"), listing.default_limit)
+    if limit is not None and listing.clamp_limit and limit > listing.max_limit:
+        limit = listing.max_limit
     if limit is not None and not 1 <= limit <= listing.max_limit:
         reader.fail("limit", f"limit must be between 1 and {listing.max_limit}; got {limit}")
     page = _int(reader, "page", reserved.get("page"), 1)
@@ -275,8 +337,12 @@ def _query(
             reader.fail("total", "total=true needs offset pagination; add pagination=offset")
         else:
             total = flag
-    sort = _sort(reader, listing, reserved.get("sort"))
+    sort = _sort(reader, listing, reserved.get("sort"), _direction(reader, reserved))
     if reader.errors:
+        if after:  # name the parameter the client sent
+            reader.errors[:] = [
+                FieldError("after", e.message) if e.field == "cursor" else e for e in reader.errors
+            ]
         return None
     query = QuerySpec(
         filters=FilterGroup(filters=tuple(spec for _, spec in filters)) if filters else None,
@@ -305,6 +371,8 @@ def _query(
 
 
 def _pagination(reader: _Reader, listing: ListQuery, reserved: dict[str, str]) -> PaginationMode:
+    if listing.fixed_pagination:
+        return _fixed_pagination(reader, listing, reserved)
     raw = reserved.get("pagination")
     if raw is not None:
         try:
@@ -332,6 +400,19 @@ _MAX_DIGITS = 18
 """Digits of the largest ``limit``/``page`` read; longer numbers are refused before ``int()``."""
 
 
+def _fixed_pagination(
+    reader: _Reader, listing: ListQuery, reserved: dict[str, str]
+) -> PaginationMode:
+    mode = listing.pagination
+    raw = reserved.get("pagination")
+    if raw is not None and raw.lower() != mode.value:
+        reader.fail("pagination", f"this route serves {mode.value} pages only; got {raw!r}")
+    other = "cursor" if mode is PaginationMode.OFFSET else "page"
+    if other in reserved:
+        reader.fail(other, f"this route serves {mode.value} pages only; leave {other} out")
+    return mode
+
+
 def _int(reader: _Reader, name: str, raw: str | None, default: int) -> int | None:
     if raw is None:
         return default
@@ -346,7 +427,24 @@ def _int(reader: _Reader, name: str, raw: str | None, default: int) -> int | Non
     return int(text)
 
 
-def _sort(reader: _Reader, listing: ListQuery, raw: str | None) -> tuple[SortSpec, ...]:
+def _direction(reader: _Reader, reserved: dict[str, str]) -> SortDirection:
+    raw = reserved.get("direction")
+    if raw is None:
+        return SortDirection.ASC
+    try:
+        return SortDirection(raw.strip().upper())
+    except ValueError:
+        reader.fail(
+            "direction",
+            f"direction must be ASC or DESC; got {raw!r} (or prefix a sort key with - for "
+            "descending)",
+        )
+        return SortDirection.ASC
+
+
+def _sort(
+    reader: _Reader, listing: ListQuery, raw: str | None, default: SortDirection
+) -> tuple[SortSpec, ...]:
     if raw is None:
         return ()
     parts = raw.split(",")
@@ -357,11 +455,11 @@ def _sort(reader: _Reader, listing: ListQuery, raw: str | None) -> tuple[SortSpe
     aliases = listing.aliases
     for part in parts:
         key = part.strip()
-        direction = SortDirection.ASC
+        direction = default
         if key.startswith("-"):
             key, direction = key[1:], SortDirection.DESC
         elif key.startswith("+"):
-            key = key[1:]
+            key, direction = key[1:], SortDirection.ASC
         field = key if aliases is None else aliases.get(key, "")
         if field not in listing.sortable:
             allowed = ", ".join(listing.public(listing.sortable)) or "(none)"

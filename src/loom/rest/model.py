@@ -19,18 +19,35 @@ Example:
 
 from __future__ import annotations
 
+import enum
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 from loom.core.errors import ConfigError
 from loom.core.query import PaginationMode
+
+if TYPE_CHECKING:
+    from loom.core.use_case import FieldRef
 
 ModelT = TypeVar("ModelT")
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 """The HTTP methods a route may use."""
+
+
+class _AllFields(enum.Enum):
+    ALL = "all"
+
+
+ALL = _AllFields.ALL
+"""``filterable = ALL`` / ``sortable = ALL``: every column but private ones (loom-kernel's name
+for what ``None``, the default, already does)."""
+
+DeclaredFields: TypeAlias = "Sequence[str | FieldRef] | Literal[_AllFields.ALL]"
+"""What ``filterable`` and ``sortable`` take: field names, ``F(Model).field`` references, or
+:data:`ALL`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +74,18 @@ class RestRoute:
         include_in_schema: List the operation in OpenAPI.
         auto: Which auto-CRUD operation generated the route (``create``, ``list``, ...);
             ``None`` for routes written by hand.
+        allow_pagination_override: Whether a request may choose the other pagination
+            (``pagination=``, or ``page``/``cursor`` alone); ``None`` inherits the interface's,
+            which allows it by default.
+        expose_profile: Whether ``?profile=`` is accepted (when ``execute`` takes a
+            ``profile``); ``None`` inherits the interface's, which accepts it by default
+            (loom-kernel's format, ``rest.compat: loom_kernel``, refuses it by default).
+        allowed_profiles: The profiles a request may ask for; empty inherits the interface's,
+            and no list at all accepts any.
+        profile_default: The profile when the request names none; ``None`` inherits the
+            interface's, else ``execute``'s default.
+        requires_roles: loom-kernel's role check; refused (a ``ConfigError``) rather than
+            ignored, so no route is left open: guard routes with ``dependencies``.
     """
 
     use_case: type[Any]
@@ -69,13 +98,19 @@ class RestRoute:
     dependencies: Sequence[Any] = ()
     name: str | None = None
     pagination_mode: PaginationMode | None = None
-    filterable: Sequence[str] | None = None
-    sortable: Sequence[str] | None = None
+    filterable: DeclaredFields | None = None
+    sortable: DeclaredFields | None = None
     deprecated: bool = False
     include_in_schema: bool = True
     auto: str | None = None
+    allow_pagination_override: bool | None = None
+    expose_profile: bool | None = None
+    allowed_profiles: Sequence[str] = ()
+    profile_default: str | None = None
+    requires_roles: Sequence[str] = ()
 
     def __post_init__(self) -> None:
+        _refuse_roles(f"RestRoute for {getattr(self.use_case, '__name__', self.use_case)}", self)
         method = str(self.method).upper()
         if method not in METHODS:
             raise ConfigError(
@@ -108,6 +143,15 @@ class RestInterface(Generic[ModelT]):
         sortable: Fields list routes may sort on. ``None`` (the default) allows every column
             except private ones.
         dependencies: FastAPI dependencies run before every route (authentication, ...).
+        auto: Generate the auto-CRUD routes (loom-kernel's spelling of
+            ``routes = build_auto_routes(Model, include)``) when ``routes`` is empty.
+        include: The auto-CRUD operations ``auto`` generates; empty generates all five.
+        allow_pagination_override: Whether requests may choose the other pagination (default
+            ``True``); a route may override it.
+        expose_profile: Whether routes accept ``?profile=``; ``None`` accepts it where
+            ``execute`` takes a ``profile`` (``rest.compat: loom_kernel``: refuses it).
+        allowed_profiles: The profiles requests may ask for (empty: any).
+        profile_default: The profile when a request names none.
     """
 
     __loom_kind__: ClassVar[str] = "interface"
@@ -118,9 +162,15 @@ class RestInterface(Generic[ModelT]):
     tags: ClassVar[Sequence[str]] = ()
     routes: ClassVar[Sequence[RestRoute]] = ()
     pagination_mode: ClassVar[PaginationMode] = PaginationMode.OFFSET
-    filterable: ClassVar[Sequence[str] | None] = None
-    sortable: ClassVar[Sequence[str] | None] = None
+    filterable: ClassVar[DeclaredFields | None] = None
+    sortable: ClassVar[DeclaredFields | None] = None
     dependencies: ClassVar[Sequence[Any]] = ()
+    auto: ClassVar[bool] = False
+    include: ClassVar[Sequence[str]] = ()
+    allow_pagination_override: ClassVar[bool | None] = None
+    expose_profile: ClassVar[bool | None] = None
+    allowed_profiles: ClassVar[Sequence[str]] = ()
+    profile_default: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -131,6 +181,20 @@ class RestInterface(Generic[ModelT]):
                 if isinstance(arg, type) and "model" not in cls.__dict__:
                     cls.model = arg
                 break
+        _refuse_roles(cls.__name__, cls)
+        if cls.auto and not cls.routes and cls.model is not None:
+            from loom.rest.autocrud import build_auto_routes  # autocrud imports this module
+
+            cls.routes = build_auto_routes(cls.model, cls.include)
 
 
-__all__ = ["METHODS", "PaginationMode", "RestInterface", "RestRoute"]
+def _refuse_roles(where: str, declaration: Any) -> None:
+    if getattr(declaration, "requires_roles", ()):
+        raise ConfigError(
+            f"{where}: requires_roles is not supported; guard the routes with "
+            "dependencies=(Depends(check),), a FastAPI dependency that refuses callers "
+            "without the role (ignoring it would leave the routes open)"
+        )
+
+
+__all__ = ["ALL", "DeclaredFields", "METHODS", "PaginationMode", "RestInterface", "RestRoute"]

@@ -66,6 +66,14 @@ def product(sku: str = "L1", **fields: Any) -> dict[str, Any]:
     return body
 
 
+def camel_product(sku: str = "L1", **fields: Any) -> dict[str, Any]:
+    """A valid product body in camelCase (``rest.casing: camel``, loom-kernel's clients)."""
+    body = product(sku)
+    body["priceCents"] = body.pop("price_cents")
+    body.update(fields)
+    return body
+
+
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     """Check an RFC 9457 problem document and return it."""
     assert response.status_code == status, response.text

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from loom.core.bootstrap import Kernel
-from tests.integration.rest.conftest import AppFactory, assert_problem, fields_of
+from tests.integration.rest.conftest import AppFactory, assert_problem, camel_product, fields_of
 
 pytestmark = pytest.mark.integration
 
 CAMEL = {"rest.casing": "camel"}
-
-
-def camel_product(sku: str = "L1", **fields: Any) -> dict[str, Any]:
-    """A valid product body in camelCase."""
-    body: dict[str, Any] = {
-        "sku": sku,
-        "name": "Lamp",
-        "category": "home",
-        "priceCents": 1500,
-        "stock": 3,
-    }
-    body.update(fields)
-    return body
 
 
 @pytest.fixture
@@ -69,19 +55,42 @@ async def test_the_stored_row_keeps_its_column_names(
     assert row.price_cents == 1500
 
 
-async def test_a_snake_case_body_field_is_a_422_naming_it(
-    camel_client: httpx.AsyncClient,
-) -> None:
+async def test_a_snake_case_body_is_read_too(camel_client: httpx.AsyncClient) -> None:
     body = camel_product()
     body["price_cents"] = body.pop("priceCents")
     response = await camel_client.post("/products", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["priceCents"] == 1500
+    location = response.headers["location"]
+    patched = await camel_client.patch(location, json={"price_cents": 900, "stock": 4})
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["priceCents"], patched.json()["stock"]) == (900, 4)
+    user = await camel_client.post(
+        "/users", json={"full_name": "Ada Lovelace", "email": "ada@example.com"}
+    )
+    assert user.status_code == 201, user.text
+    address = {"label": "Home", "street": "1 Main", "city": "X", "country": "UK", "zip_code": "N1"}
+    created = await camel_client.post(f"/users/{user.json()['id']}/addresses/", json=address)
+    assert created.status_code == 201, created.text
+    assert created.json()["zipCode"] == "N1"
+
+
+async def test_a_field_sent_under_both_spellings_is_a_422_naming_it(
+    camel_client: httpx.AsyncClient,
+) -> None:
+    response = await camel_client.post("/products", json=camel_product(price_cents=1500, stock=2))
     problem = assert_problem(response, 422, "validation_error")
-    assert "price_cents" in fields_of(problem)
-    assert "priceCents" in fields_of(problem)  # and the camelCase one is missing
-    missing = {e["field"]: e["message"] for e in problem["errors"]}
-    assert missing["priceCents"] == "required field is missing"
-    assert "expected one of" in missing["price_cents"]
-    assert "priceCents" in missing["price_cents"]
+    assert problem["errors"] == [
+        {"field": "priceCents", "message": "sent twice, as priceCents and price_cents; send one"}
+    ]
+    unknown = await camel_client.post("/products", json=camel_product(colour_name="red"))
+    problem = assert_problem(unknown, 422, "validation_error")
+    assert fields_of(problem) == ["colour_name"]
+    read_only = await camel_client.post("/products", json=camel_product(created_at="2020-01-01"))
+    problem = assert_problem(read_only, 422, "validation_error")
+    assert problem["errors"] == [
+        {"field": "created_at", "message": "read-only field, set by the server; leave it out"}
+    ]
 
 
 async def test_a_validation_error_names_the_camel_case_field(
@@ -146,16 +155,23 @@ async def test_list_filters_and_sorts_on_camel_case_names(camel_client: httpx.As
     assert counted.json()["hasNext"] is True
 
 
-async def test_snake_case_query_names_are_unknown(camel_client: httpx.AsyncClient) -> None:
-    bad_filter = await camel_client.get("/products", params={"price_cents__gte": "100"})
+async def test_snake_case_query_names_are_read_too(camel_client: httpx.AsyncClient) -> None:
+    for sku, price in (("A", 100), ("B", 300), ("C", 200)):
+        response = await camel_client.post("/products", json=camel_product(sku, priceCents=price))
+        assert response.status_code == 201, response.text
+    listed = await camel_client.get(
+        "/products", params={"price_cents__gte": "150", "sort": "-price_cents"}
+    )
+    assert listed.status_code == 200, listed.text
+    assert [item["sku"] for item in listed.json()["items"]] == ["B", "C"]
+    bad_filter = await camel_client.get("/products", params={"colour_name": "red"})
     problem = assert_problem(bad_filter, 400, "invalid_query")
-    assert fields_of(problem) == ["price_cents__gte"]
+    assert fields_of(problem) == ["colour_name"]
     assert "priceCents" in problem["errors"][0]["message"]
-    bad_sort = await camel_client.get("/products", params={"sort": "-price_cents"})
+    bad_sort = await camel_client.get("/products", params={"sort": "-colour"})
     problem = assert_problem(bad_sort, 400, "invalid_query")
-    assert fields_of(problem) == ["sort"]
-    assert "'price_cents'" in problem["errors"][0]["message"]
     assert "priceCents" in problem["errors"][0]["message"]
+    assert "price_cents" not in problem["errors"][0]["message"]
     bad_value = await camel_client.get("/products", params={"priceCents__gte": "many"})
     problem = assert_problem(bad_value, 400, "invalid_query")
     assert fields_of(problem) == ["priceCents__gte"]
@@ -220,6 +236,12 @@ async def test_openapi_shows_camel_case_names(camel_client: httpx.AsyncClient) -
     assert "price_cents" not in names
     (sort,) = [param for param in listing["parameters"] if param["name"] == "sort"]
     assert "-priceCents" in sort["schema"]["items"]["enum"]
+    assert "snake_case names are accepted too" in sort["description"]
+    (price,) = [param for param in listing["parameters"] if param["name"] == "priceCents"]
+    assert "Also accepted as price_cents" in price["description"]
+    create = document["paths"]["/products"]["post"]["requestBody"]
+    assert create["x-loom-snake-case-aliases"]["price_cents"] == "priceCents"
+    assert "snake_case" in create["description"]
     assert set(schemas["Problem"]["properties"]) >= {"type", "title", "trace_id", "errors"}
 
 

@@ -52,6 +52,9 @@ async def skus(client: httpx.AsyncClient, query: str) -> list[str]:
         ("sort=-price_cents,sku", ["E", "C", "A", "B", "D"]),
         ("sort=price_cents,-sku", ["D", "B", "A", "C", "E"]),
         ("sort=-price_cents&sort=sku", ["E", "C", "A", "B", "D"]),
+        ("sort=price_cents&direction=DESC", ["E", "C", "A", "B", "D"]),
+        ("sort=price_cents,sku&direction=desc", ["E", "C", "A", "D", "B"]),
+        ("sort=price_cents,-sku&direction=ASC", ["D", "B", "A", "C", "E"]),
     ],
 )
 async def test_filters_and_sorts(store: httpx.AsyncClient, query: str, expected: list[str]) -> None:
@@ -72,6 +75,23 @@ async def test_cursor_pages_walk_every_row_once(store: httpx.AsyncClient) -> Non
         if not page["has_next"]:
             break
     assert seen == ["E", "C", "A", "B", "D"]
+
+
+async def test_loom_kernel_after_walks_the_pages_like_cursor(store: httpx.AsyncClient) -> None:
+    seen: list[str] = []
+    url = "/products?sort=price_cents&direction=DESC&limit=2"
+    after: str | None = None
+    while True:
+        response = await store.get(url + (f"&after={after}" if after else ""))
+        assert response.status_code == 200, response.text
+        page: dict[str, Any] = response.json()
+        seen.extend(item["sku"] for item in page["items"])
+        after = page["next_cursor"]
+        if not page["has_next"]:
+            break
+    assert seen == ["E", "C", "A", "B", "D"]
+    bad = await store.get("/products?direction=UP")
+    assert fields_of(assert_problem(bad, 400, "invalid_query")) == ["direction"]
 
 
 async def test_offset_pages_with_a_total(store: httpx.AsyncClient) -> None:

@@ -67,6 +67,52 @@ def test_a_camel_body_rejects_snake_case_names() -> None:
     assert nested.value.errors[0].field == "shipTo.zipCode"
 
 
+class Basket(Command, frozen=True):
+    addresses: list[Address]
+    labels: dict[str, int] = msgspec.field(default_factory=dict)
+
+
+def test_snake_case_body_keys_are_rewritten_by_the_declared_type() -> None:
+    casing = CamelCase()
+    rewrite = casing.input_keys(Order)
+    assert rewrite is not None
+    body = b'{"order_ref": "R1", "ship_to": {"zip_code": "N1"}, "giftNote": "hi"}'
+    order = casing.decoder(Order)(rewrite(body))
+    assert order == Order(order_ref="R1", ship_to=Address(zip_code="N1"), gift_note="hi")
+    assert {"order_ref", "ship_to", "gift_note"} <= order.sent_fields()
+    camel_body = b'{"orderRef": "R1"}'
+    assert rewrite(camel_body) is camel_body  # no underscore: not even parsed
+    # The keys of a dict field are data, not field names.
+    basket = casing.input_keys(Basket)
+    assert basket is not None
+    rewritten = basket(b'{"addresses": [{"zip_code": "A"}], "labels": {"gift_wrap": 1}}')
+    assert msgspec.json.decode(rewritten) == {
+        "addresses": [{"zipCode": "A"}],
+        "labels": {"gift_wrap": 1},
+    }
+    assert casing.aliases(Order) == {
+        "order_ref": "orderRef",
+        "ship_to": "shipTo",
+        "line_notes": "lineNotes",
+        "gift_note": "giftNote",
+    }
+    assert casing.input_keys(Loose) is not None
+    assert CamelCase().input_keys(Address) is not None
+
+
+def test_a_field_sent_under_both_spellings_is_refused() -> None:
+    rewrite = CamelCase().input_keys(Order)
+    assert rewrite is not None
+    with pytest.raises(ValidationError) as info:
+        rewrite(b'{"orderRef": "R1", "order_ref": "R2"}')
+    assert info.value.errors == (
+        FieldError("orderRef", "sent twice, as orderRef and order_ref; send one"),
+    )
+    with pytest.raises(ValidationError) as nested:
+        rewrite(b'{"orderRef": "R1", "shipTo": {"zipCode": "A", "zip_code": "B"}}')
+    assert nested.value.errors[0].field == "shipTo.zipCode"
+
+
 def test_a_patch_field_sent_as_null_stays_sent() -> None:
     order = CamelCase().decoder(Order)(b'{"orderRef": "R1", "giftNote": null}')
     assert order.gift_note is None

@@ -113,6 +113,42 @@ def test_several_sort_keys_keep_their_order_and_direction() -> None:
     assert parse("sort=-price&sort=+name").sort[:2] == parse("sort=-price,name").sort[:2]
 
 
+def test_loom_kernel_sort_and_direction() -> None:
+    assert parse("sort=price&direction=DESC").sort[:1] == (
+        SortSpec(field="price", direction=SortDirection.DESC),
+    )
+    assert parse("sort=price&direction=desc").sort[:1] == parse("sort=-price").sort[:1]
+    assert parse("sort=price&direction=ASC").sort[:1] == (SortSpec(field="price"),)
+    # direction applies to the keys written without a sign; a sign says it per key.
+    assert parse("sort=price,%2Bname&direction=DESC").sort[:2] == (
+        SortSpec(field="price", direction=SortDirection.DESC),
+        SortSpec(field="name", direction=SortDirection.ASC),
+    )
+    assert parse("sort=-price&direction=ASC").sort[:1] == parse("sort=-price").sort[:1]
+    # Without sort, direction is accepted and changes nothing.
+    assert parse("direction=DESC").sort == parse("").sort
+
+
+def test_after_is_the_cursor_and_wins_over_cursor() -> None:
+    spec = parse("after=abc")
+    assert (spec.cursor, spec.pagination) == ("abc", PaginationMode.CURSOR)
+    assert parse("cursor=abc&after=def").cursor == "def"
+    assert parse("after=def&cursor=abc").cursor == "def"
+
+
+def test_a_clamping_listing_serves_the_maximum_for_a_larger_limit() -> None:
+    clamping = RouteQuery(
+        listing=ListQuery(
+            info=INFO, filterable=("id",), sortable=("id",), max_limit=100, clamp_limit=True
+        ),
+        params={},
+    )
+    assert parse("limit=5000", clamping).limit == 100
+    assert parse("limit=7", clamping).limit == 7
+    assert fails("limit=0", clamping) == ["limit"]
+    assert fails("limit=5000") == ["limit"]
+
+
 def test_pagination_follows_page_or_cursor_when_not_given() -> None:
     assert parse("cursor=abc").pagination is PaginationMode.CURSOR
     cursor_route = RouteQuery(
@@ -164,6 +200,11 @@ def test_limit_page_and_total() -> None:
         ("pagination=cursor&total=true", ["total"]),
         ("page=1&page=2", ["page"]),
         ("profile=a&profile=b", ["profile"]),
+        ("direction=SIDEWAYS", ["direction"]),
+        ("sort=price&direction=", ["direction"]),
+        ("direction=ASC&direction=DESC", ["direction"]),
+        ("after=", ["after"]),
+        ("after=a&page=2", ["after"]),
         ("colour=red&limit=0", ["colour", "limit"]),
     ],
 )

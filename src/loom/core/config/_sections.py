@@ -173,6 +173,10 @@ class RestSection(Section, frozen=True):
         casing: JSON field names: ``snake`` as declared, or ``camel``.
         health: Serve ``/health``.
         ready: Serve ``/ready``.
+        compat: ``loom_kernel`` answers in loom-kernel 9's wire format (camelCase models,
+            commands and pages whatever ``casing`` says, offset pages with their total, an
+            auto-CRUD delete answering 200 ``true``, loom-kernel's 4xx error bodies) so its
+            clients keep working; ``None`` (the default) is Loom's own format.
     """
 
     backend: Literal["fastapi"] = "fastapi"
@@ -189,6 +193,7 @@ class RestSection(Section, frozen=True):
     casing: Literal["snake", "camel"] = "snake"
     health: bool = True
     ready: bool = True
+    compat: Literal["loom_kernel"] | None = None
 
 
 class AppSection(Section, frozen=True):

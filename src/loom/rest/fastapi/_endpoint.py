@@ -7,6 +7,7 @@ plan; no pydantic model is declared, so FastAPI neither parses nor validates it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -53,10 +54,11 @@ def make_endpoint(
     use_case = route.plan.use_case
     command_type = route.plan.command_type
     query_spec = route.query
+    defaults = route.defaults
     status = route.status_code
     explicit = route.route.status_code is not None
     template = route.path
-    read_only = _read_only_fields(route)
+    read_only = read_only_fields(route)
     if casing is not None:
         return _camel_endpoint(route, kernel, body_limit, casing, read_only)
 
@@ -64,14 +66,16 @@ def make_endpoint(
         request.scope[ROUTE_KEY] = template
         try:
             query, params = parse_query(request.query_params.multi_items(), query_spec)
+            if defaults:
+                params = {**defaults, **params}
             params.update(request.path_params)
             payload = None
             if command_type is not None:
-                payload = await _read_body(request, body_limit)
+                payload = await read_body(request, body_limit)
             try:
                 result = await kernel.execute(use_case, params, payload, query=query)
             except ValidationError as exc:
-                raise _every_field(exc, command_type, payload, read_only) from exc.__cause__
+                raise every_field(exc, command_type, payload, read_only) from exc.__cause__
         except LoomError as exc:
             return error_response(exc, request)
         return result_response(result, status, request, explicit=explicit)
@@ -90,29 +94,23 @@ def _camel_endpoint(
 ) -> Endpoint:
     # A separate function, so the default (snake_case) endpoint does not test for casing.
     use_case = route.plan.use_case
-    command_type = route.plan.command_type
-    body_type = casing.variant(command_type) if command_type is not None else None
-    decode = casing.decoder(command_type) if command_type is not None else None
+    body = CamelBody.of(route, casing, declared_read_only)
     encode = casing.encoder(getattr(use_case, "result_type", None))
     query_spec = route.query
+    defaults = route.defaults
     status = route.status_code
     explicit = route.route.status_code is not None
     template = route.path
-    read_only = frozenset(casing.name(name) for name in declared_read_only)
     path_params = frozenset(route.path_params)
 
     async def endpoint(request: Request) -> Response:
         request.scope[ROUTE_KEY] = template
         try:
             query, params = parse_query(request.query_params.multi_items(), query_spec)
+            if defaults:
+                params = {**defaults, **params}
             params.update(request.path_params)
-            payload = command = None
-            if decode is not None:
-                payload = await _read_body(request, body_limit)
-                try:
-                    command = decode(payload)
-                except ValidationError as exc:
-                    raise _every_field(exc, body_type, payload, read_only) from exc.__cause__
+            command = await body.read(request, body_limit) if body.reads else None
             try:
                 result = await kernel.execute(use_case, params, command, query=query)
             except ValidationError as exc:
@@ -127,7 +125,68 @@ def _camel_endpoint(
     return endpoint
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
+@dataclass(frozen=True, slots=True)
+class CamelBody:
+    """How a camelCase route reads its command: snake_case keys rewritten, then the variant.
+
+    Attributes:
+        body_type: The command's camelCase variant, which names the fields of a 422.
+        decode: ``decode(body) -> command``.
+        rewrite: Spells snake_case keys in camelCase (``None``: no field has two spellings).
+        read_only: Server-set fields, under both spellings, reported as read-only.
+    """
+
+    body_type: type[Any] | None
+    decode: Callable[[bytes | None], Any] | None
+    rewrite: Callable[[bytes], bytes] | None
+    read_only: frozenset[str]
+
+    @classmethod
+    def of(
+        cls, route: CompiledRoute, casing: CamelCase, declared_read_only: frozenset[str]
+    ) -> CamelBody:
+        """The body reader of ``route``, built once when the app is created."""
+        command_type = route.plan.command_type
+        if command_type is None:
+            return cls(None, None, None, frozenset())
+        read_only = declared_read_only | {casing.name(name) for name in declared_read_only}
+        return cls(
+            casing.variant(command_type),
+            casing.decoder(command_type),
+            casing.input_keys(command_type),
+            read_only,
+        )
+
+    @property
+    def reads(self) -> bool:
+        """Whether the route reads a command (``decode`` is ``None`` when it does not)."""
+        return self.decode is not None
+
+    async def read(self, request: Request, limit: int, *, typed: bool = True) -> Any:
+        """The command of ``request`` (see :func:`read_body` for ``typed``).
+
+        Raises:
+            LoomError: The body's problems, every field named.
+        """
+        assert self.decode is not None
+        payload = await read_body(request, limit, typed=typed)
+        if self.rewrite is not None and payload is not None:
+            payload = self.rewrite(payload)
+        try:
+            return self.decode(payload)
+        except ValidationError as exc:
+            raise every_field(exc, self.body_type, payload, self.read_only) from exc.__cause__
+
+
+async def read_body(request: Request, limit: int, *, typed: bool = True) -> bytes | None:
+    """The request body, checked: media type, size, a JSON object; ``None`` when empty.
+
+    Args:
+        request: The request.
+        limit: Largest accepted body, in bytes.
+        typed: Refuse a body without ``Content-Type``; ``False`` reads it as JSON (as
+            loom-kernel 9 does).
+    """
     headers = request.headers
     content_type = headers.get("content-type")
     if content_type is not None:
@@ -150,14 +209,14 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
                 errors=[FieldError(ROOT_FIELD, "malformed JSON: the body is empty")],
             )
         return None
-    if content_type is None:
+    if content_type is None and typed:
         check_media_type(None, has_body=True)
     check_depth(body)
     check_object(body)
     return body
 
 
-def _every_field(
+def every_field(
     exc: ValidationError,
     command_type: type[Any] | None,
     payload: bytes | None,
@@ -175,7 +234,7 @@ def _every_field(
     return ValidationError(exc.message, code=exc.code, errors=errors)
 
 
-def _read_only_fields(route: CompiledRoute) -> frozenset[str]:
+def read_only_fields(route: CompiledRoute) -> frozenset[str]:
     model = route.plan.model
     if model is None:
         return frozenset()

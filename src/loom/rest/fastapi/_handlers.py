@@ -43,7 +43,7 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     if status == 405:
         # Starlette names the methods of the first matching route only; one path here is served
         # by one route per method, so gather them all.
-        allowed = _allowed_methods(request) or headers.get("Allow", "")
+        allowed = allowed_methods(request) or headers.get("Allow", "")
         headers["Allow"] = allowed
         if detail == "Method Not Allowed":
             detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
@@ -54,7 +54,8 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return problem_response(problem, headers)
 
 
-def _allowed_methods(request: Request) -> str:
+def allowed_methods(request: Request) -> str:
+    """The methods some route serves on the request's path, for ``Allow``."""
     methods: list[str] = []
     for route in request.app.router.routes:
         match, _ = route.matches({**request.scope, "method": "\x00"})

@@ -22,6 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from loom.core.query import FilterOp, PaginationMode
 from loom.core.query._fieldtypes import OPERATORS, kind_of, scalar_type
 from loom.rest._casing import CamelCase
+from loom.rest._compat import STATUSES, KernelErrorBody
 from loom.rest._compile import CompiledRoute
 from loom.rest._problem import PROBLEM_MEDIA_TYPE, Problem
 from loom.rest._query import ListQuery
@@ -91,19 +92,47 @@ def _resolve(value: Any, schemas: list[dict[str, Any]]) -> Any:
 
 
 def operation_extra(
-    route: CompiledRoute, schemas: Schemas, casing: CamelCase | None = None
+    route: CompiledRoute,
+    schemas: Schemas,
+    casing: CamelCase | None = None,
+    *,
+    compat: str | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI fields of one operation (with placeholders until :func:`install_openapi`).
 
-    With ``casing``, bodies and results are documented by their camelCase variants.
+    With ``casing``, bodies and results are documented by their camelCase variants; with
+    ``compat``, the results and error bodies loom-kernel 9 answers.
     """
     shown: Callable[[Any], Any] = casing.variant if casing is not None else _same
     extra: dict[str, Any] = {"parameters": _parameters(route, schemas)}
     if route.plan.command_type is not None:
         body = schemas.ref(shown(route.plan.command_type))
         extra["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        aliases = casing.aliases(route.plan.command_type) if casing is not None else {}
+        if aliases:
+            example = next(iter(aliases.items()))
+            extra["requestBody"]["description"] = (
+                "Field names are camelCase; each is also accepted in its snake_case spelling "
+                f"({example[0]} for {example[1]}), but not both at once."
+            )
+            extra["requestBody"]["x-loom-snake-case-aliases"] = aliases
     extra["responses"] = _responses(route, schemas, shown)
+    if compat is not None:
+        _kernel_responses(route, schemas, extra["responses"])
     return extra
+
+
+def _kernel_responses(route: CompiledRoute, schemas: Schemas, responses: dict[str, Any]) -> None:
+    if route.route.auto == "delete":
+        success = responses[str(route.status_code)]
+        success["description"] = "true when the row was deleted, false when there was none"
+        success["content"] = {"application/json": {"schema": {"type": "boolean"}}}
+    kernel = {"content": {"application/json": {"schema": schemas.ref(KernelErrorBody)}}}
+    for status, response in responses.items():
+        if status.isdigit() and int(status) in STATUSES:
+            response.update(kernel)
+    if route.path_params or route.has_body:
+        responses.setdefault("422", {"description": "Invalid body or parameters", **kernel})
 
 
 def _same(tp: Any) -> Any:
@@ -128,6 +157,18 @@ def _parameters(route: CompiledRoute, schemas: Schemas) -> list[dict[str, Any]]:
         with contextlib.suppress(TypeError):
             schema["default"] = msgspec.to_builtins(spec.default)
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
+    typed = route.query.typed
+    if typed is not None:
+        names = {field: name for name, field in reversed(list(typed.fields.items()))}
+        for field in msgspec.structs.fields(typed.struct):
+            params.append(
+                {
+                    "name": names.get(field.name, field.encode_name),
+                    "in": "query",
+                    "required": field.required,
+                    "schema": schemas.ref(field.type),
+                }
+            )
     if route.query.listing is not None:
         params.extend(_list_parameters(route.query.listing, schemas))
     return params
@@ -142,12 +183,15 @@ def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any
         forms = ", ".join(
             f"{name}__{op.value}" + (f" ({_OP_HINTS[op]})" if op in _OP_HINTS else "") for op in ops
         )
+        description = f"Filter: {name} equals the value. Other operators: {forms}."
+        if name != field and listing.aliases is not None and listing.aliases.get(field) == field:
+            description += f" Also accepted as {field}."
         params.append(
             {
                 "name": name,
                 "in": "query",
                 "required": False,
-                "description": f"Filter: {name} equals the value. Other operators: {forms}.",
+                "description": description,
                 "schema": schemas.ref(tp),
             }
         )
@@ -158,7 +202,10 @@ def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any
                 "name": "sort",
                 "in": "query",
                 "required": False,
-                "description": "Sort keys, comma-separated, in order; '-' for descending.",
+                "description": (
+                    "Sort keys, comma-separated, in order; '-' for descending"
+                    + ("; snake_case names are accepted too." if _snake_too(listing) else ".")
+                ),
                 "style": "form",
                 "explode": False,
                 "schema": {"type": "array", "items": {"type": "string", "enum": keys}},
@@ -183,10 +230,24 @@ def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any
                 "schema": {"type": "integer", "minimum": 1, "default": 1},
             },
             {
+                "name": "direction",
+                "in": "query",
+                "required": False,
+                "description": "Direction of the sort keys written without '-' or '+'.",
+                "schema": {"type": "string", "enum": ["ASC", "DESC"], "default": "ASC"},
+            },
+            {
                 "name": "cursor",
                 "in": "query",
                 "required": False,
                 "description": "next_cursor of the previous page (cursor pagination).",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "after",
+                "in": "query",
+                "required": False,
+                "description": "Another name of cursor; it wins when both are sent.",
                 "schema": {"type": "string"},
             },
             {
@@ -209,6 +270,11 @@ def _list_parameters(listing: ListQuery, schemas: Schemas) -> list[dict[str, Any
         ]
     )
     return params
+
+
+def _snake_too(listing: ListQuery) -> bool:
+    aliases = listing.aliases
+    return aliases is not None and any(aliases.get(f) == f for f in listing.sortable)
 
 
 def _responses(

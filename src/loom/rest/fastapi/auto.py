@@ -20,10 +20,12 @@ from fastapi import FastAPI
 
 from loom.core.bootstrap import Kernel, create_kernel
 from loom.rest._casing import CamelCase
+from loom.rest._compat import LOOM_KERNEL, kernel_renames
 from loom.rest._compile import CompiledRoute, compile_routes
 from loom.rest._health import Readiness, status_hook
 from loom.rest._metrics import MetricsRegistry
 from loom.rest._trace import install_trace_id_records
+from loom.rest.fastapi._compat import compat_endpoint, install_compat_handlers
 from loom.rest.fastapi._cors import install_cors
 from loom.rest.fastapi._endpoint import make_endpoint
 from loom.rest.fastapi._handlers import install_handlers
@@ -62,14 +64,21 @@ def create_app_from_kernel(kernel: Kernel) -> FastAPI:
         The application (``app.state.loom`` holds the kernel, metrics and readiness checks).
 
     With ``rest.casing: camel`` every JSON body read and written, list filters and sort keys
-    and the OpenAPI document use camelCase field names; use cases still see the declared ones.
+    and the OpenAPI document use camelCase field names (snake_case ones are read too); use
+    cases still see the declared ones. ``rest.compat: loom_kernel`` answers in loom-kernel 9's
+    wire format instead (see :mod:`loom.rest._compat`).
 
     Raises:
         ConfigError: An interface route that cannot work, naming the route and the fix.
     """
     config = kernel.config
     rest = config.rest
-    casing = CamelCase() if rest.casing == "camel" else None
+    compat = rest.compat
+    casing: CamelCase | None = None
+    if compat == LOOM_KERNEL:
+        casing = CamelCase(renamed=kernel_renames)
+    elif rest.casing == "camel":
+        casing = CamelCase()
     components = kernel.discover()
     routes = compile_routes(
         components.interfaces,
@@ -77,6 +86,7 @@ def create_app_from_kernel(kernel: Kernel) -> FastAPI:
         default_limit=rest.default_limit,
         max_limit=rest.max_limit,
         rename=casing.name if casing is not None else None,
+        compat=compat,
     )
     metrics = _metrics_of(kernel)
     state = LoomState(kernel=kernel, metrics=metrics, readiness=_readiness(kernel), routes=routes)
@@ -90,8 +100,10 @@ def create_app_from_kernel(kernel: Kernel) -> FastAPI:
     )
     app.state.loom = state
     install_handlers(app)
+    if compat == LOOM_KERNEL:
+        install_compat_handlers(app)
     install_ops(app, state)
-    _install_routes(app, state, routes, casing)
+    _install_routes(app, state, routes, casing, compat=compat)
     http_metrics = HttpMetrics.on(metrics) if config.metrics.enabled else None
     header = config.trace.header if config.trace.enabled else None
     app.add_middleware(RequestContextMiddleware, header=header, metrics=http_metrics)
@@ -174,7 +186,12 @@ def _readiness(kernel: Kernel) -> Readiness:
 
 
 def _install_routes(
-    app: FastAPI, state: LoomState, routes: list[CompiledRoute], casing: CamelCase | None
+    app: FastAPI,
+    state: LoomState,
+    routes: list[CompiledRoute],
+    casing: CamelCase | None,
+    *,
+    compat: str | None = None,
 ) -> None:
     kernel = state.kernel
     body_limit = kernel.config.rest.body_limit
@@ -183,8 +200,11 @@ def _install_routes(
     for route in routes:
         # Compiled now, so that models used only through interfaces are known at start.
         kernel.plans.setdefault(route.plan.use_case, route.plan)
-        endpoint = make_endpoint(route, kernel, body_limit=body_limit, casing=casing)
-        extra = operation_extra(route, schemas, casing)
+        if compat == LOOM_KERNEL and casing is not None:
+            endpoint = compat_endpoint(route, kernel, body_limit=body_limit, casing=casing)
+        else:
+            endpoint = make_endpoint(route, kernel, body_limit=body_limit, casing=casing)
+        extra = operation_extra(route, schemas, casing, compat=compat)
         extras.append(extra)
         declared = route.route
         common: dict[str, Any] = {

@@ -44,5 +44,7 @@ class SQLAlchemyExtension(Extension):
         manager = persistence.session_manager
         manager.cursor_codec = kernel.cursor_codec
         manager.max_limit = config.rest.max_limit
+        # loom-kernel 9 counts every offset page; its clients read totalCount on each one.
+        manager.offset_totals = config.rest.compat == "loom_kernel"
         current_session_manager.set(manager)
         return persistence

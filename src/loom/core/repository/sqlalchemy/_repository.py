@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +22,7 @@ from loom.core.query import (
     CursorResult,
     FilterGroup,
     PageResult,
+    PaginationMode,
     QuerySpec,
     as_filter_group,
     check_field,
@@ -276,6 +278,12 @@ class RepositorySQLAlchemy(PaginatedListing[OutputT], Generic[OutputT, IdT]):
     ) -> PageResult[OutputT] | CursorResult[OutputT]:
         """One page (offset or cursor, by ``query.pagination``) of rows matching the query."""
         check_profile(self.info, profile)
+        if (
+            self.session_manager.offset_totals
+            and not query.include_total
+            and query.pagination == PaginationMode.OFFSET
+        ):
+            query = msgspec.structs.replace(query, include_total=True)
         plan = _query.build_list(
             self.table, self.info, query, codec=self._codec, max_limit=self._max_limit
         )

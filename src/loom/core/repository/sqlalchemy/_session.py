@@ -105,9 +105,11 @@ class SessionManager:
         self.cursor_codec: CursorCodec | None = None
         """Signs the cursors of this manager's repositories (the kernel sets it)."""
         self.max_limit = 1000
+        """Largest page the repositories of this manager accept."""
+        self.offset_totals = False
+        """Count the total of every offset page, asked or not (``rest.compat: loom_kernel``)."""
         self.hook_failures = 0
         """Post-commit hooks that raised since start (the ``/metrics`` gauge reads it)."""
-        """Largest page the repositories of this manager accept."""
         self._runner = TransactionRunner(self)
         self._install_listeners()
 
