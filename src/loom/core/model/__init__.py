@@ -20,12 +20,15 @@ from loom.core.model._fields import (
     RelationField,
 )
 from loom.core.model._info import FieldInfo, ModelInfo, current_actor, model_info
+from loom.core.model._table_args import Check, Index
 
 __all__ = [
     "AuditableModel",
     "BaseModel",
+    "Check",
     "ColumnField",
     "FieldInfo",
+    "Index",
     "ModelInfo",
     "ModelMeta",
     "OnDelete",

@@ -38,6 +38,7 @@ class ColumnSpec:
     on_delete: OnDelete | None = None
     private: bool = False
     read_only: bool = False
+    check: str | None = None
 
     @property
     def has_default(self) -> bool:
@@ -65,6 +66,7 @@ def ColumnField(
     on_delete: OnDelete | str | None = None,
     private: bool = False,
     read_only: bool = False,
+    check: str | None = None,
 ) -> Any:
     """Declare the column behind a model field.
 
@@ -82,6 +84,8 @@ def ColumnField(
         on_delete: What the database does to this row when the referenced row is deleted.
         private: Hidden from REST filtering and sorting allowlists by default.
         read_only: Clients cannot set it (server-managed); primary keys always are.
+        check: SQL condition the column's values satisfy (``"price_cents >= 0"``), a CHECK
+            constraint named ``ck_<table>_<field>``.
 
     Returns:
         A marker the model metaclass turns into a msgspec field.
@@ -100,6 +104,7 @@ def ColumnField(
         on_delete=OnDelete(on_delete) if on_delete is not None else None,
         private=private,
         read_only=read_only,
+        check=check,
     )
 
 

@@ -14,6 +14,7 @@ from loom.core.repository.sqlalchemy._compiler import (
     registry_for,
 )
 from loom.core.repository.sqlalchemy._declarative import (
+    NAMING_CONVENTION,
     AuditableModel,
     AuditActorMixin,
     Base,
@@ -48,6 +49,7 @@ from loom.core.repository.sqlalchemy._transaction import Transaction
 from loom.core.transaction import Propagation
 
 __all__ = [
+    "NAMING_CONVENTION",
     "AuditActorMixin",
     "AuditableModel",
     "Base",

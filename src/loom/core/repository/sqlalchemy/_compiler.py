@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
 from loom.core.errors import ConfigError
-from loom.core.model import ModelInfo, model_info
-from loom.core.repository.sqlalchemy._declarative import Base
+from loom.core.model import Check, Index, ModelInfo, model_info
+from loom.core.repository.sqlalchemy._declarative import NAMING_CONVENTION, Base
 from loom.core.repository.sqlalchemy._types import SUPPORTED, column_type
 
 _REGISTRY_KEY = "loom_registry"
@@ -95,9 +95,11 @@ def new_base(name: str = "AppBase") -> type[DeclarativeBase]:
     """A fresh declarative base with its own metadata and model registry.
 
     Use one per application (or per test) so that two applications in one process never share
-    tables or mapped classes.
+    tables or mapped classes. Its metadata names constraints and indexes by
+    :data:`NAMING_CONVENTION`.
     """
-    return type(name, (DeclarativeBase,), {"__module__": __name__})
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    return type(name, (DeclarativeBase,), {"__module__": __name__, "metadata": metadata})
 
 
 def registry_for(base: type[Any] | None = None) -> ModelRegistry:
@@ -133,7 +135,14 @@ def _compile(model: type[Any], base: type[Any]) -> CompiledModel:
             "metadata (two models with one __tablename__?); rename one of them"
         )
     columns = [_column(info, name) for name in info.columns]
-    table = sa.Table(info.table_name, metadata, *columns)
+    checks = [
+        sa.CheckConstraint(field.spec.check, name=name)
+        for name, field in info.columns.items()
+        if field.spec.check
+    ]
+    table = sa.Table(
+        info.table_name, metadata, *columns, *checks, *(_table_arg(arg) for arg in info.table_args)
+    )
     mapped = type(
         f"{info.name}Record",
         (base,),
@@ -174,3 +183,16 @@ def _column(info: ModelInfo, name: str) -> sa.Column[Any]:
     if spec.server_default is not None:
         kwargs["server_default"] = sa.text(spec.server_default)
     return sa.Column(name, sa_type, *args, **kwargs)
+
+
+def _table_arg(arg: Any) -> Any:
+    """A model's table-level declaration as SQLAlchemy schema item (others pass through)."""
+    if isinstance(arg, Index):
+        partial: dict[str, Any] = {}
+        if arg.where:
+            condition = sa.text(arg.where)
+            partial = {"postgresql_where": condition, "sqlite_where": condition}
+        return sa.Index(arg.name, *arg.fields, unique=arg.unique, **partial)
+    if isinstance(arg, Check):
+        return sa.CheckConstraint(arg.expression, name=arg.name)
+    return arg
