@@ -123,6 +123,8 @@ def check(config: ConfigArg, debug: DebugOption = False) -> None:
         typer.echo(f"  {kind}: {count}")
     for note in report.notes:
         typer.echo(f"  {note}")
+    for warning in report.warnings:
+        typer.echo(f"warning: {config}: {warning}", err=True)
     if problems:
         for problem in report.problems:
             typer.echo(f"error: {config}: {problem}", err=True)

@@ -25,6 +25,7 @@ from alembic.operations import ops
 from alembic.runtime.plugins import Plugin
 from alembic.util import DispatchPriority, PriorityDispatchResult
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import conv
 
 logger = logging.getLogger("loom.migrations")
 
@@ -77,7 +78,8 @@ def _compare_checks(
         if _same_check(connection, schema, conn_table.name, name, model, reflected[name]):
             continue
         logger.info("detected a changed CHECK condition %r on table %r", name, conn_table.name)
-        old = sa.CheckConstraint(sa.text(reflected[name]), name=name)
+        # conv(): the reflected name is final; the naming convention must not apply twice.
+        old = sa.CheckConstraint(sa.text(reflected[name]), name=conv(name))
         conn_table.append_constraint(old)
         modify.ops.append(ops.DropConstraintOp.from_constraint(old))
         modify.ops.append(ops.AddConstraintOp.from_constraint(declared[name]))
@@ -117,7 +119,8 @@ def _compare_partial_indexes(
         logger.info("detected a changed WHERE of index %r on table %r", index.name, index.table)
         partial: dict[str, Any] = {}
         if database is not None:
-            partial[f"{dialect}_where"] = sa.text(database)
+            # For both dialects, as models declare it: a revision runs on either.
+            partial = {f"{name}_where": sa.text(database) for name in _PARTIAL}
         old = sa.Index(
             str(index.name),
             *(conn_table.c[name] for name in found["column_names"] if name in conn_table.c),

@@ -161,8 +161,10 @@ class Migrations:
         return self._project
 
     def _folder(self) -> Path:
+        # The first file read is the application's base config (with includes, the innermost
+        # one): an overlay in another folder that includes it shares its migrations.
         files = self.config.source_files
-        base = files[-1].resolve().parent if files else None
+        base = files[0].resolve().parent if files else None
         path = Path(self.settings.path) if self.settings.path else Path("migrations")
         if path.is_absolute():
             return path

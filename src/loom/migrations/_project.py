@@ -25,7 +25,10 @@ from loom.migrations._errors import MigrationError
 
 LOOM_BRANCH = "loom"
 LOOM_VERSIONS = Path(__file__).resolve().parent / "versions"
-FILE_TEMPLATE = "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s"
+FILE_TEMPLATE = (
+    "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d%%(second).2d_%%(rev)s_%%(slug)s"
+)
+"""Revision files sort by creation time, then name the revision and what it does."""
 
 
 @dataclass(frozen=True, slots=True)

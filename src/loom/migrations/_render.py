@@ -4,7 +4,8 @@ A revision must keep working when Loom's internals move, and must run on SQLite 
 PostgreSQL alike, so Loom's own types are written as the plain SQLAlchemy types they store as:
 ``UTCDateTime`` as ``sa.DateTime(timezone=True)``, ``PortableDecimal`` as ``sa.Numeric()``, an
 enum (a ``VARCHAR`` holding the values, no database type) as ``sa.String(length=N)``, and JSON
-as ``sa.JSON()`` with its ``JSONB`` variant on PostgreSQL.
+as ``sa.JSON()`` with its ``JSONB`` variant on PostgreSQL. SQL server defaults are written as
+the model declares them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ _POSTGRESQL = "from sqlalchemy.dialects import postgresql"
 
 def render_item(kind: str, obj: Any, context: AutogenContext) -> str | bool:
     """Alembic's ``render_item`` hook: Loom's types as plain SQLAlchemy types, else default."""
+    if kind == "server_default":
+        # As the model wrote it: Alembic would wrap it in parentheses when generated on SQLite,
+        # and the schema would then differ from what create_all makes.
+        arg = getattr(obj, "arg", None)
+        if isinstance(arg, sa.TextClause):
+            return f"sa.text({arg.text!r})"
+        return False
     if kind != "type":
         return False
     variants = getattr(obj, "_variant_mapping", {})

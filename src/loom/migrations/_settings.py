@@ -16,8 +16,10 @@ class MigrationsSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     """``migrations``: where the application's migrations live and how they run.
 
     Attributes:
-        path: The migration folder, relative to the folder of the config file (the last file
-            read, when several are merged); ``None``: ``migrations`` beside it.
+        path: The migration folder, relative to the folder of the application's config file
+            (the first file read: with ``includes``, the innermost included file, so that an
+            overlay elsewhere shares the migrations of the file it includes); ``None``:
+            ``migrations`` beside that file.
         version_table: The table Alembic records the applied revisions in. Applications that
             share one database (each with its own migrations) need one each.
         lock_timeout: Seconds a process waits for another one that is migrating the same
