@@ -98,7 +98,7 @@ async def _check_migrations(config_path: Path, config: LoomConfig, report: Check
     try:
         from loom.migrations import MigrationError, Migrations
     except ModuleNotFoundError as exc:
-        if exc.name != "alembic":
+        if (exc.name or "").partition(".")[0] != "alembic":
             raise
         if declared == "migrate":
             report.problems.append(

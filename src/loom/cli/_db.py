@@ -38,7 +38,7 @@ def _open(config: Path) -> Migrations:
     try:
         from loom.migrations import Migrations
     except ModuleNotFoundError as exc:
-        if exc.name != "alembic":
+        if (exc.name or "").partition(".")[0] != "alembic":
             raise
         raise ConfigError(
             "loom db needs Alembic, which is not installed; install the migrations extra "

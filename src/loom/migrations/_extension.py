@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from loom.core.extension import Extension
+from loom.migrations._env import Step
 from loom.migrations._migrations import Migrations
 from loom.migrations._settings import MigrationsSettings
 
@@ -23,13 +24,22 @@ class MigrationsExtension(Extension):
     """Upgrades the application's database to the migrations' head when the kernel starts.
 
     With several processes starting at once on PostgreSQL, one migrates while the others wait
-    on its advisory lock (one per ``app.name``), then find the schema at head and start.
+    on its advisory lock (one per ``app.name``), then find the schema at head and start; on
+    SQLite the write lock plays that part.
+
+    Attributes:
+        applied: The revisions this process applied at boot (``kernel.extensions.get(
+            "migrations").applied``).
     """
 
     name = "migrations"
     config_section = "migrations"
     config_type = MigrationsSettings
     after = ("jobs", "cache")
+
+    def __init__(self) -> None:
+        self.applied: list[Step] = []
+        """The revisions this process applied at boot (none when another one had)."""
 
     def enabled(self, config: LoomConfig) -> bool:
         """Only under ``database.schema: migrate``."""
@@ -42,4 +52,4 @@ class MigrationsExtension(Extension):
             MigrationError: No migration folder, several heads, a database newer than the
                 code (naming both revisions), a failing revision, or the lock held too long.
         """
-        await Migrations(kernel.config, kernel=kernel).upgrade_at_boot()
+        self.applied = await Migrations(kernel.config, kernel=kernel).upgrade_at_boot()

@@ -20,14 +20,13 @@ from typing import Any
 import msgspec
 import pytest
 import sqlalchemy as sa
-from click.testing import Result
 from sqlalchemy.ext.asyncio import create_async_engine
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from loom.cli import app
 from tests.conftest import Database, _pg_admin
 
-MODELS = '''
+MODELS = """
 from __future__ import annotations
 
 import datetime as dt
@@ -78,7 +77,7 @@ class Item(TimestampedModel):
     span: dt.timedelta | None = None
     flag: bool = False
     retired_at: dt.datetime | None = None
-'''
+"""
 
 
 @dataclass
@@ -130,7 +129,8 @@ class Project:
 
     def forget(self) -> None:
         """Import the package afresh next time (discovery imports it by name)."""
-        for name in [n for n in sys.modules if n == self.package or n.startswith(f"{self.package}.")]:
+        prefix = f"{self.package}."
+        for name in [n for n in sys.modules if n == self.package or n.startswith(prefix)]:
             del sys.modules[name]
 
     def loom(self, *args: str) -> Result:

@@ -69,14 +69,17 @@ def test_a_second_revision_holds_only_the_new_field_and_model_and_rows_survive(
 
     project.edit_models(
         "    label: str | None = None\n",
-        "    label: str | None = None\n    note: str | None = ColumnField(length=200, default=None)\n",
+        "    label: str | None = None\n"
+        "    note: str | None = ColumnField(length=200, default=None)\n",
     )
     with (project.root / "src" / project.package / "models.py").open("a") as models:
         models.write(
             "\n\nclass Bin(BaseModel):\n"
             '    __tablename__ = "bins"\n'
             "    id: int = ColumnField(primary_key=True, autoincrement=True)\n"
-            "    shelf_id: int = ColumnField(foreign_key='shelves.id', on_delete=OnDelete.RESTRICT)\n"
+            "    shelf_id: int = ColumnField(\n"
+            "        foreign_key='shelves.id', on_delete=OnDelete.RESTRICT\n"
+            "    )\n"
         )
     second, output = project.revise("add note and bins")
 
@@ -115,8 +118,8 @@ def test_check_fails_on_drift_naming_it_and_passes_after_the_revision(project: P
         "    label: str | None = None\n", "    label: str | None = None\n    size: int = 0\n"
     )
     project.edit_models(
-        'code: str = ColumnField(length=20, unique=True)',
-        'code: str = ColumnField(length=40, unique=True)',
+        "code: str = ColumnField(length=20, unique=True)",
+        "code: str = ColumnField(length=40, unique=True)",
     )
     failed = project.loom("check")
     assert failed.exit_code == 1
