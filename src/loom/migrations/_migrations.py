@@ -340,10 +340,16 @@ class Migrations:
             return _persistence(kernel).base.metadata  # type: ignore[no-any-return]
         from loom.core.bootstrap import Kernel
 
+        config = self.config
+        # Booted for its models only: no schema change, no relay, and no warning about a
+        # cursor key that signs nothing here.
         quiet = msgspec.structs.replace(
-            self.config,
-            database=msgspec.structs.replace(self.config.database, schema="none"),
-            outbox=msgspec.structs.replace(self.config.outbox, enabled=False),
+            config,
+            database=msgspec.structs.replace(config.database, schema="none"),
+            outbox=msgspec.structs.replace(config.outbox, enabled=False),
+            security=msgspec.structs.replace(
+                config.security, cursor_secret=config.security.cursor_secret or "unused"
+            ),
         )
         async with Kernel(quiet, self._components) as booted:
             return _persistence(booted).base.metadata  # type: ignore[no-any-return]

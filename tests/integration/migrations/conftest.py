@@ -135,9 +135,13 @@ class Project:
 
     def loom(self, *args: str) -> Result:
         """``loom db COMMAND CONFIG ARGS...``."""
-        self.forget()
         command, *rest = args
-        return CliRunner().invoke(app, ["db", command, str(self.config), *rest])
+        return self.runner(["db", command, str(self.config), *rest])
+
+    def runner(self, argv: list[str]) -> Result:
+        """``loom ARGV...``, in this process, the package imported afresh."""
+        self.forget()
+        return CliRunner().invoke(app, argv)
 
     def ok(self, *args: str) -> str:
         result = self.loom(*args)

@@ -57,7 +57,7 @@ class ModelInfo:
         relations: Relation fields by name.
         projections: Projection fields by name.
         table_args: The model's ``__table_args__``: :class:`Index` and :class:`Check`
-            declarations (checked against the columns), and anything else the adapter accepts.
+            declarations, checked against the columns.
     """
 
     model: type[Any]
@@ -232,4 +232,10 @@ def _table_args(model: type[Any], columns: dict[str, FieldInfo]) -> tuple[Any, .
                     "give each Check(...) its own name"
                 )
             names.add(arg.name)
+        else:
+            raise ConfigError(
+                f"model {model.__name__}: __table_args__ holds {arg!r}; it takes Index(...) and "
+                "Check(...) from loom.core.model (a model compiles into every application's "
+                "metadata, so a SQLAlchemy object bound to one table cannot be shared)"
+            )
     return tuple(declared)

@@ -185,14 +185,12 @@ def _column(info: ModelInfo, name: str) -> sa.Column[Any]:
     return sa.Column(name, sa_type, *args, **kwargs)
 
 
-def _table_arg(arg: Any) -> Any:
-    """A model's table-level declaration as SQLAlchemy schema item (others pass through)."""
+def _table_arg(arg: Index | Check) -> sa.Index | sa.CheckConstraint:
+    """A model's table-level declaration as a SQLAlchemy schema item."""
     if isinstance(arg, Index):
         partial: dict[str, Any] = {}
         if arg.where:
             condition = sa.text(arg.where)
             partial = {"postgresql_where": condition, "sqlite_where": condition}
         return sa.Index(arg.name, *arg.fields, unique=arg.unique, **partial)
-    if isinstance(arg, Check):
-        return sa.CheckConstraint(arg.expression, name=arg.name)
-    return arg
+    return sa.CheckConstraint(arg.expression, name=arg.name)
