@@ -7,6 +7,7 @@ the standard library and ``loom.core`` only.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection
 from typing import Any, Union
 
@@ -15,6 +16,16 @@ import msgspec
 from loom.core.command import ROOT_FIELD, field_error_from_msgspec
 from loom.core.errors import FieldError
 from loom.rest._errors import MalformedBodyError, PayloadTooLargeError, UnsupportedMediaTypeError
+
+MAX_JSON_DEPTH = 64
+"""How deep arrays and objects of a request body may nest; deeper is a 400."""
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = [0] * 256
+for _byte in b"[{":
+    _STEP[_byte] = 1
+for _byte in b"]}":
+    _STEP[_byte] = -1
 
 _JSON_NAMES = {
     dict: "object",
@@ -72,6 +83,38 @@ def too_large(limit: int) -> PayloadTooLargeError:
     return PayloadTooLargeError(
         f"the request body is over the limit of {limit} bytes (rest.body_limit); send less"
     )
+
+
+def json_depth(body: bytes) -> int:
+    """How deep the arrays and objects of a JSON document nest (``{"a": [1]}`` is 2).
+
+    Brackets inside strings do not count. Every step is linear and runs in C: escaped
+    backslashes and quotes are dropped, so the quotes left alternate between opening and
+    closing a string; the parts outside strings are kept, and of them only the brackets.
+    """
+    plain = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = b"".join(plain.split(b'"')[::2])
+    brackets = outside.translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def check_depth(body: bytes, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse a body whose arrays and objects nest deeper than ``limit``.
+
+    Deep nesting is never data a command needs, and decoding it untyped recurses once per
+    level: the check runs before any decoder sees the body.
+
+    Raises:
+        MalformedBodyError: A body nested deeper than ``limit``.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return  # too few brackets to nest that deep: the common case costs two counts
+    depth = json_depth(body)
+    if depth > limit:
+        raise MalformedBodyError(
+            f"the body nests arrays and objects {depth} levels deep; at most {limit} are accepted",
+            errors=[FieldError(ROOT_FIELD, f"nested {depth} levels deep; the limit is {limit}")],
+        )
 
 
 def check_object(body: bytes) -> None:

@@ -96,7 +96,7 @@ def _command(name: str, info: ModelInfo, *, patch: bool) -> type[Command]:
     for field_name in info.writable():
         column = info.columns[field_name]
         if patch:
-            annotations[field_name] = _PATCH[_bounded(column.base_type)]
+            annotations[field_name] = _PATCH[_bounded(column)]
             namespace[field_name] = None
             continue
         annotation, default = _create_field(column)
@@ -115,7 +115,9 @@ def _command(name: str, info: ModelInfo, *, patch: bool) -> type[Command]:
 
 def _create_field(column: FieldInfo) -> tuple[Any, Any]:
     spec = column.spec
-    annotation = _INT64 if column.base_type is int else column.type
+    annotation = _bounded(column)
+    if annotation is column.base_type:
+        annotation = column.type  # keep the declared form (`str | None`)
     if column.nullable and not _admits_none(annotation):
         annotation = Union[annotation, None]  # noqa: UP007 - built at run time
     if spec.default_factory is not None:
@@ -130,8 +132,18 @@ def _create_field(column: FieldInfo) -> tuple[Any, Any]:
     return annotation, inspect.Parameter.empty
 
 
-def _bounded(tp: Any) -> Any:
-    return _INT64 if tp is int else tp
+def _bounded(column: FieldInfo) -> Any:
+    """The column's type with the limits its column holds, checked when a body is decoded.
+
+    Integers are 64-bit; a ``ColumnField(length=n)`` string carries ``max_length=n``, so a
+    longer one is a 422 naming the field and the limit, and OpenAPI shows ``maxLength``.
+    """
+    tp = column.base_type
+    if tp is int:
+        return _INT64
+    if tp is str and column.spec.length is not None:
+        return Annotated[str, msgspec.Meta(max_length=column.spec.length)]
+    return tp
 
 
 def _admits_none(annotation: Any) -> bool:

@@ -2,8 +2,9 @@
 
 Every error answer of the REST layer is one :class:`Problem` encoded as
 ``application/problem+json``: ``type``, ``title``, ``status``, ``detail``, plus ``code``,
-``trace_id`` and, for validation problems, ``errors`` (``[{field, message}]``). Imports msgspec,
-the standard library and ``loom.core`` only.
+``trace_id`` and, for validation problems, ``errors`` (``[{field, message}]``, the first 20,
+with ``more_errors`` counting the rest). Imports msgspec, the standard library and
+``loom.core`` only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import msgspec
 
 from loom.core.command import ROOT_FIELD
 from loom.core.errors import FieldError, LoomError, UnavailableError, ValidationError
+from loom.core.errors._errors import MAX_LISTED_ERRORS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 """The media type of problem documents."""
@@ -47,7 +49,8 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         detail: What went wrong and how to fix it.
         code: Stable machine-readable code.
         trace_id: The request's trace id (``x-request-id``).
-        errors: Per-field problems (validation problems only).
+        errors: Per-field problems (validation problems only), at most 20.
+        more_errors: How many problems were found beyond those ``errors`` lists.
     """
 
     type: str
@@ -57,6 +60,7 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     code: str
     trace_id: str | None = None
     errors: tuple[ProblemField, ...] | None = None
+    more_errors: int | None = None
 
 
 def make_problem(
@@ -74,7 +78,9 @@ def make_problem(
         code: The machine code.
         detail: The human explanation.
         trace_id: The request's trace id.
-        errors: Field problems; an empty list leaves ``errors`` out.
+        errors: Field problems; an empty list leaves ``errors`` out. The first
+            :data:`~loom.core.errors._errors.MAX_LISTED_ERRORS` (20) are listed and the rest
+            counted in ``more_errors``, so the document stays small whatever the request.
 
     Returns:
         The problem.
@@ -90,7 +96,11 @@ def make_problem(
         detail=detail,
         code=code,
         trace_id=trace_id,
-        errors=tuple(ProblemField(field=e.field, message=e.message) for e in errors) or None,
+        errors=tuple(
+            ProblemField(field=e.field, message=e.message) for e in errors[:MAX_LISTED_ERRORS]
+        )
+        or None,
+        more_errors=len(errors) - MAX_LISTED_ERRORS if len(errors) > MAX_LISTED_ERRORS else None,
     )
 
 

@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from loom.core.errors import FieldError, QueryError, ValidationError
+from loom.core.errors._errors import join_messages
 from loom.core.model import ModelInfo
 from loom.core.query import (
+    MAX_SORT_KEYS,
     FilterGroup,
     FilterOp,
     FilterSpec,
@@ -36,6 +38,7 @@ from loom.core.query import (
     validate_filters,
     validate_query,
 )
+from loom.core.query._validate import too_many_sort_keys
 from loom.core.use_case import ParamSpec
 
 RESERVED = ("sort", "limit", "page", "cursor", "pagination", "total")
@@ -163,14 +166,13 @@ def parse_query(
     query = _query(reader, listing, reserved, filters) if listing is not None else None
     if reader.errors:
         raise QueryError(
-            "invalid query string: " + "; ".join(e.message for e in reader.errors),
-            errors=reader.errors,
+            "invalid query string: " + join_messages(reader.errors), errors=reader.errors
         )
     return query, params
 
 
 def _messages(exc: ValidationError) -> str:
-    return "; ".join(e.message for e in exc.errors) or exc.message
+    return join_messages(exc.errors) or exc.message
 
 
 def _unknown(name: str, route: RouteQuery) -> str:
@@ -295,7 +297,9 @@ def _query(
         )
     except QueryError as exc:
         for error in exc.errors:
-            where = error.field if error.field in RESERVED else "sort"
+            # Filters were checked one by one above; what is left is about the query as a whole
+            # (its sort, its page, how many values its filters hold).
+            where = error.field if error.field in (*RESERVED, "filters") else "sort"
             reader.fail(where, error.message)
         return None
 
@@ -324,6 +328,10 @@ def _pagination(reader: _Reader, listing: ListQuery, reserved: dict[str, str]) -
     return listing.pagination
 
 
+_MAX_DIGITS = 18
+"""Digits of the largest ``limit``/``page`` read; longer numbers are refused before ``int()``."""
+
+
 def _int(reader: _Reader, name: str, raw: str | None, default: int) -> int | None:
     if raw is None:
         return default
@@ -331,15 +339,23 @@ def _int(reader: _Reader, name: str, raw: str | None, default: int) -> int | Non
     if not text.lstrip("-").isdigit() or not text.isascii():
         reader.fail(name, f"{name} must be a whole number; got {raw!r}")
         return None
+    if len(text.lstrip("-").lstrip("0")) > _MAX_DIGITS:
+        # int() refuses over 4,300 digits with a ValueError, and no page is that far anyway.
+        reader.fail(name, f"{name} is out of range; got a number of {len(text)} digits")
+        return None
     return int(text)
 
 
 def _sort(reader: _Reader, listing: ListQuery, raw: str | None) -> tuple[SortSpec, ...]:
     if raw is None:
         return ()
+    parts = raw.split(",")
+    if len(parts) > MAX_SORT_KEYS:
+        reader.fail("sort", too_many_sort_keys(len(parts)))
+        return ()
     keys: list[SortSpec] = []
     aliases = listing.aliases
-    for part in raw.split(","):
+    for part in parts:
         key = part.strip()
         direction = SortDirection.ASC
         if key.startswith("-"):

@@ -37,6 +37,7 @@ from loom.core.query import (
     QuerySpec,
     as_filter_group,
     check_field,
+    check_profile,
     field_value,
     query_fingerprint,
     validate_filters,
@@ -192,6 +193,7 @@ class InMemoryRepository(PaginatedListing[OutputT], Generic[OutputT, IdT]):
 
     async def get_by_id(self, obj_id: IdT, profile: str = "default") -> OutputT | None:
         """Return the row with this primary key, or ``None``."""
+        check_profile(self.info, profile)
         row = self._rows.get(self._key(obj_id))
         if row is None:
             return None
@@ -207,6 +209,7 @@ class InMemoryRepository(PaginatedListing[OutputT], Generic[OutputT, IdT]):
 
     async def get_by(self, field: str, value: Any, profile: str = "default") -> OutputT | None:
         """Return the row (lowest primary key) whose ``field`` equals ``value``, or ``None``."""
+        check_profile(self.info, profile)
         row = self._first(field, value)
         if row is None:
             return None
@@ -225,6 +228,7 @@ class InMemoryRepository(PaginatedListing[OutputT], Generic[OutputT, IdT]):
         self, query: QuerySpec, profile: str = "default"
     ) -> PageResult[OutputT] | CursorResult[OutputT]:
         """One page (offset or cursor, by ``query.pagination``) of rows matching the query."""
+        check_profile(self.info, profile)
         checked = validate_query(query, self.info, max_limit=self._max_limit)
         sort, limit = checked.sort, checked.limit
         rows = [row for row in self._rows.values() if q.matches(checked.filters, row, self.info)]

@@ -37,7 +37,8 @@ class NoteJobCommand(Command, frozen=True):
     Attributes:
         text: The note to write.
         flags: Directory of coordination files (see the module docstring).
-        block: ``"job"`` waits for ``release`` inside the job, ``"callback"`` in its callback.
+        block: ``"job"`` waits for ``release`` inside the job, ``"callback"`` in its success
+            callback, ``"failure"`` in its failure callback.
         fail_times: Attempts that fail before one succeeds (counted in ``flags``).
     """
 
@@ -108,6 +109,8 @@ class NoteOutcome:
         await self._app.entity(Note).create({"text": f"success:{result}"})
 
     async def on_failure(self, job_id: str, error: Any, **context: Any) -> None:
+        if context.get("block") == "failure":
+            await wait_for_release(str(context["flags"]), "failure")
         await self._app.entity(Note).create({"text": f"failure:{error}"})
 
 

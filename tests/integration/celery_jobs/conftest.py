@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,16 +19,27 @@ from loom.core.repository.sqlalchemy import SQLAlchemyOutboxStore
 from tests.conftest import Database
 from tests.integration.celery_jobs.broker import delete_queues
 from tests.integration.celery_jobs.worker import WorkerProcess
+from tests.integration.jobs.conftest import applied_job_ids
+from tests.integration.jobs.helpers import eventually
+
+__all__ = ["APP_MODULE", "CeleryStage", "applied_job_ids", "eventually", "note_texts", "store_of"]
 
 APP_MODULE = "tests.integration.celery_jobs.app"
-WAIT_TIMEOUT = 20.0
 
 
 def celery_config(
-    db: Database, broker_url: str, queue: str, *, include: Path | None = None
+    db: Database,
+    broker_url: str,
+    queue: str,
+    *,
+    include: Path | None = None,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
-    """The config of the test app (or, with ``include``, of that file) on ``db`` and ``queue``."""
-    database: dict[str, Any] = {"url": db.url}
+    """The config of the test app (or, with ``include``, of that file) on ``db`` and ``queue``.
+
+    ``database_url`` reaches ``db`` another way (through a proxy).
+    """
+    database: dict[str, Any] = {"url": database_url or db.url}
     if db.connect_args:
         database["connect_args"] = db.connect_args
     config: dict[str, Any] = {
@@ -77,10 +88,14 @@ class CeleryStage:
         self.flags.mkdir()
         self.config = self.write_config("app.yaml")
 
-    def write_config(self, name: str, include: Path | None = None) -> Path:
+    def write_config(
+        self, name: str, include: Path | None = None, database_url: str | None = None
+    ) -> Path:
         """Write a config file of this stage; return its path."""
         path = self.folder / name
-        config = celery_config(self.db, self.broker_url, self.queue, include=include)
+        config = celery_config(
+            self.db, self.broker_url, self.queue, include=include, database_url=database_url
+        )
         path.write_text(yaml.safe_dump(config))
         return path
 
@@ -122,18 +137,6 @@ def stage(postgres_db: Database, amqp_url: str, tmp_path: Path) -> Iterator[Cele
         delete_queues(amqp_url, queue)
 
 
-async def eventually(
-    check: Callable[[], Awaitable[bool]], what: str, within: float = WAIT_TIMEOUT
-) -> None:
-    """Poll ``check`` until it holds; fail naming ``what`` after ``within`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 def store_of(kernel: Kernel) -> SQLAlchemyOutboxStore:
     """The outbox store of ``kernel``."""
     assert kernel.jobs.relay is not None
@@ -145,11 +148,6 @@ def store_of(kernel: Kernel) -> SQLAlchemyOutboxStore:
 async def note_texts(kernel: Kernel) -> list[str]:
     """Every note's text, sorted."""
     return sorted(await _column(kernel, "SELECT text FROM celery_notes"))
-
-
-async def applied_job_ids(kernel: Kernel) -> list[str]:
-    """Ids in the job ledger (runs of ``__idempotent__`` jobs that committed), sorted."""
-    return sorted(await _column(kernel, "SELECT job_id FROM loom_job_runs"))
 
 
 async def _column(kernel: Kernel, sql: str) -> list[str]:

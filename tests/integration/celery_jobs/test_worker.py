@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from celery import Celery
 
 from loom.core.bootstrap import Kernel
 from tests.integration.celery_jobs.app import DispatchNoteUseCase
-from tests.integration.celery_jobs.conftest import CeleryStage, eventually, note_texts
+from tests.integration.celery_jobs.conftest import (
+    APP_MODULE,
+    CeleryStage,
+    eventually,
+    note_texts,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +101,36 @@ async def test_the_store_restock_jobs_run_on_the_worker_with_their_callbacks(
     output = stage.workers[0].output()
     assert workflow.restock_job_id in output
     assert failing.job_id in output
+
+
+async def test_messages_written_before_versions_and_headers_still_run(stage: CeleryStage) -> None:
+    await stage.start_worker()
+    async with stage.kernel() as kernel:
+        app = kernel.container.resolve(Celery)
+        flags = str(stage.flags)
+
+        def send_legacy(job: str, payload: dict[str, object], retries: int) -> None:
+            # The body as Loom wrote it before messages had a version and headers.
+            body: dict[str, object] = {
+                "job_id": uuid.uuid4().hex,
+                "job": f"{APP_MODULE}:{job}",
+                "queue": "notes",
+                "params": {},
+                "payload": payload,
+                "on_success": None,
+                "on_failure": f"{APP_MODULE}:NoteOutcome",
+            }
+            app.send_task(
+                f"loom.job.{APP_MODULE}.{job}", args=(body,), queue=stage.queue, retries=retries
+            )
+
+        send_legacy("WriteNoteJob", {"text": "legacy"}, retries=0)
+        # Retried twice by Celery already: its third and last attempt, whatever it declares.
+        send_legacy("FlakyNoteJob", {"text": "late", "flags": flags, "fail_times": 9}, retries=2)
+
+        async def both_settled() -> bool:
+            texts = await note_texts(kernel)
+            return "legacy" in texts and "failure:flaky failure of 'late'" in texts
+
+        await eventually(both_settled, "the two legacy messages to run")
+    assert len((stage.flags / "attempts-late").read_text().splitlines()) == 1

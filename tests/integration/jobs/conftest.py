@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from loom.core.bootstrap import Components, Kernel
@@ -15,9 +16,13 @@ from loom.core.repository.sqlalchemy import SQLAlchemyOutboxStore
 from tests.conftest import Database
 from tests.integration.jobs.app import (
     CreateNoteUseCase,
+    DoomedNoteJob,
     FlakyNoteJob,
+    GatedNoteJob,
+    GatedOnceNoteJob,
     Note,
     OnceNoteJob,
+    OutageNoteJob,
     Probe,
     ReadNotesUseCase,
     WriteNoteJob,
@@ -39,7 +44,15 @@ def kernel_factory(db: Database) -> KernelFactory:
         components = Components(
             models=[Note],
             use_cases=[CreateNoteUseCase, ReadNotesUseCase],
-            jobs=[WriteNoteJob, OnceNoteJob, FlakyNoteJob],
+            jobs=[
+                WriteNoteJob,
+                OnceNoteJob,
+                FlakyNoteJob,
+                GatedNoteJob,
+                GatedOnceNoteJob,
+                OutageNoteJob,
+                DoomedNoteJob,
+            ],
         )
         kernel = Kernel(config, components)
         kernel.container.register(Probe, instance=Probe())
@@ -93,3 +106,11 @@ async def outbox_rows(kernel: Kernel) -> int:
     store = store_of(kernel)
     async with store.manager.engine.connect() as conn:
         return int(await conn.scalar(select(func.count()).select_from(store.table)) or 0)
+
+
+async def applied_job_ids(kernel: Kernel) -> list[str]:
+    """Ids in the job ledger (runs of ``__idempotent__`` jobs that committed), sorted."""
+    store = store_of(kernel)
+    async with store.manager.engine.connect() as conn:
+        rows = await conn.scalars(sa.text("SELECT job_id FROM loom_job_runs ORDER BY job_id"))
+        return [str(job_id) for job_id in rows.all()]

@@ -1,12 +1,27 @@
-"""Test doubles around the relay: a clock tests move, backends that fail or count."""
+"""Relay test helpers: polling with a deadline, a clock tests move, backends that fail or count."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from loom.core.job import JobBackend, JobMessage
 from loom.core.outbox import CrashHook, OutboxMessage, utc_now
+
+WAIT_TIMEOUT = 20.0
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], what: str, within: float = WAIT_TIMEOUT
+) -> None:
+    """Poll ``check`` until it holds; fail naming ``what`` after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        await asyncio.sleep(0.05)
 
 
 class FakeClock:

@@ -14,11 +14,18 @@ from tests.integration.jobs.app import (
     CreateNoteUseCase,
     FlakyNoteJob,
     Note,
+    OutageNoteJob,
     ReadNotesUseCase,
     RecordOutcome,
     WriteNoteJob,
 )
-from tests.integration.jobs.conftest import KernelFactory, notes, outbox_rows, probe_of
+from tests.integration.jobs.conftest import (
+    KernelFactory,
+    notes,
+    outbox_rows,
+    probe_of,
+    store_of,
+)
 from tests.integration.jobs.helpers import CountingBackend
 
 pytestmark = pytest.mark.integration
@@ -121,6 +128,33 @@ async def test_a_job_failing_every_retry_reaches_on_failure_with_the_error(
     [(kind, job_id, error, context)] = probe.outcomes
     assert (kind, job_id, context) == ("failure", handle.job_id, {"tag": 7, "text": "doomed"})
     assert "flaky failure writing 'doomed'" in error
+    # The job is a dead letter: the outbox's dead row, with its error, ready to be requeued.
+    record = await store_of(kernel).get(handle.job_id)
+    assert record is not None
+    assert (record.status, record.attempts) == ("dead", 3)
+    assert record.last_error == "RuntimeError: flaky failure writing 'doomed'"
+    assert await store_of(kernel).status_counts() == {"pending": 0, "sent": 0, "dead": 1}
+
+
+async def test_an_outage_inside_a_job_is_waited_out_and_never_counted_as_its_failure(
+    kernel: Kernel,
+) -> None:
+    probe = probe_of(kernel)
+    probe.outages_left = 3  # more than the job's retries (none)
+    jobs = kernel.container.resolve(JobService)
+    handle = await jobs.dispatch_now(
+        OutageNoteJob,
+        payload={"text": "patient"},
+        on_success=RecordOutcome,
+        on_failure=RecordOutcome,
+    )
+    await kernel.drain()
+    assert probe.runs == ["patient"] * 4  # three attempts met the outage, none counted
+    assert await notes(kernel) == ["patient"]  # their writes rolled back; the fourth committed
+    assert probe.outcomes == [("success", handle.job_id, "patient", {"text": "patient"})]
+    record = await store_of(kernel).get(handle.job_id)
+    assert record is not None
+    assert (record.status, record.attempts, record.last_error) == ("sent", 0, None)
 
 
 async def test_a_broker_that_is_down_delays_the_job_and_never_loses_it(

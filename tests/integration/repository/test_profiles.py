@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from loom.core.errors import QueryError
 from loom.core.model import model_info
 from loom.core.query import FilterGroup, FilterOp, FilterSpec, QuerySpec
 from tests.integration.repository.conftest import RepoFactory, new_user
@@ -97,9 +98,20 @@ async def test_a_profile_loads_relations_and_projections_together(
     ]
 
 
-async def test_unknown_profile_loads_nothing(repo_factory: RepoFactory) -> None:
+@pytest.mark.parametrize("read", ["get_by_id", "get_by", "list_with_query"])
+async def test_unknown_profile_is_a_query_error_naming_the_known_ones(
+    repo_factory: RepoFactory, read: str
+) -> None:
     (ann, _, _), _ = await family(repo_factory)
-    user = await repo_factory(User).get_by_id(ann.id, profile="no-such-profile")
-    assert user is not None
-    assert user.addresses is msgspec.UNSET
-    assert ADDRESS_COUNT.has_value(user) is False
+    users = repo_factory(User)
+    with pytest.raises(QueryError) as caught:
+        if read == "get_by_id":
+            await users.get_by_id(ann.id, profile="no-such-profile")
+        elif read == "get_by":
+            await users.get_by("email", ann.email, profile="no-such-profile")
+        else:
+            await users.list_with_query(QuerySpec(), profile="no-such-profile")
+    assert caught.value.status == 400
+    assert [e.field for e in caught.value.errors] == ["profile"]
+    assert "unknown profile 'no-such-profile' for User" in caught.value.message
+    assert "profiles: default, counted, full, with_addresses" in caught.value.message

@@ -193,3 +193,26 @@ def test_use_case_parameters_are_converted_and_returned() -> None:
     with pytest.raises(QueryError) as unknown:
         parse_query([("limit", "3")], route)
     assert unknown.value.errors[0].field == "limit"  # no list: limit is not a parameter here
+
+
+def test_more_than_eight_sort_keys_is_one_error() -> None:
+    assert fails("sort=" + ",".join(["name"] * 9)) == ["sort"]
+    assert fails("sort=id,name,id,name,id&sort=name,id,name,id") == ["sort"]
+    assert len(parse("sort=" + ",".join(["id"] * 1)).sort) == 1
+
+
+def test_numbers_too_long_for_a_page_are_refused_before_conversion() -> None:
+    assert fails("page=" + "9" * 5000) == ["page"]
+    assert fails("limit=" + "1" * 19) == ["limit"]
+    assert parse("page=" + "0" * 30 + "2").page == 2
+
+
+def test_nul_in_a_value_is_a_400_naming_the_parameter() -> None:
+    assert fails("name=a%00b") == ["name"]
+    assert fails("name__in=a,%00") == ["name__in"]
+    assert fails("profile=%00") == ["profile"]
+
+
+def test_a_page_ending_past_the_largest_offset_is_refused() -> None:
+    assert fails("page=42949673&limit=50") == ["page"]
+    assert parse("page=42949672&limit=50").page == 42949672

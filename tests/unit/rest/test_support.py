@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import msgspec
 import pytest
@@ -19,8 +20,16 @@ from loom.core.errors import (
     UnavailableError,
     ValidationError,
 )
+from loom.core.errors._errors import join_messages
 from loom.core.trace import current_trace_id
-from loom.rest._body import check_declared_length, check_media_type, check_object, field_errors
+from loom.rest._body import (
+    check_declared_length,
+    check_depth,
+    check_media_type,
+    check_object,
+    field_errors,
+    json_depth,
+)
 from loom.rest._errors import MalformedBodyError, PayloadTooLargeError, UnsupportedMediaTypeError
 from loom.rest._health import CheckResult, Readiness
 from loom.rest._metrics import MetricsRegistry
@@ -244,3 +253,61 @@ async def test_readiness_fails_only_on_critical_checks() -> None:
     assert (report.status, report.ready) == ("down", False)
     assert report.checks["database"] == CheckResult(status="down", detail="OSError: refused")
     assert readiness.names() == ("cache", "database")
+
+
+@pytest.mark.parametrize(
+    ("body", "depth"),
+    [
+        (b"1", 0),
+        (b"{}", 1),
+        (b'{"a": [1, {"b": []}]}', 4),
+        (b'{"a": "[[[[\\"{{{{", "b": [1]}', 2),
+        (b'{"a": "[[\\\\", "b": [[1]]}', 3),  # an escaped backslash ends before the quote
+        (b'{"a": "\\\\\\"[[", "b": [[1]]}', 3),  # then an escaped quote: still a string
+        (b"[" * 70 + b"]" * 70, 70),
+    ],
+)
+def test_json_depth_counts_arrays_and_objects_outside_strings(body: bytes, depth: int) -> None:
+    assert json_depth(body) == depth
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'"x\\' * 300_000 + b"[" * 65, b'"' * 1_000_000 + b"[" * 65, b"[" * 500_000 + b"]" * 500_000],
+    ids=["escapes", "quotes", "brackets"],
+)
+def test_measuring_depth_stays_linear_on_hostile_bodies(body: bytes) -> None:
+    # A regex that retried from every quote took minutes on the first body; linear is ~0.1 s.
+    started = time.perf_counter()
+    json_depth(body)
+    assert time.perf_counter() - started < 5
+
+
+def test_a_body_nested_deeper_than_64_levels_is_refused() -> None:
+    check_depth(b"[" * 64 + b"]" * 64)
+    check_depth(b'{"s": "' + b"[" * 1000 + b'"}')  # brackets in a string do not nest
+    check_depth(b"[" + b"[], " * 1000 + b"[]]")  # many brackets, shallow
+    with pytest.raises(MalformedBodyError) as caught:
+        check_depth(b"[" * 65 + b"]" * 65)
+    assert caught.value.status == 400
+    assert caught.value.errors == (FieldError("body", "nested 65 levels deep; the limit is 64"),)
+
+
+def test_a_problem_lists_twenty_errors_and_counts_the_others() -> None:
+    errors = [FieldError(f"f{i}", f"problem {i}") for i in range(1000)]
+    problem = problem_from_error(QueryError("many", errors=errors))
+    assert problem.errors is not None
+    assert [e.field for e in problem.errors] == [f"f{i}" for i in range(20)]
+    assert problem.more_errors == 980
+    assert len(encode_problem(problem)) < 2_000
+    few = problem_from_error(QueryError("few", errors=errors[:20]))
+    assert few.more_errors is None
+    assert b"more_errors" not in encode_problem(few)
+
+
+def test_error_texts_stay_short_however_many_errors() -> None:
+    errors = [FieldError(f"f{i}", f"problem {i}") for i in range(1000)]
+    assert join_messages(errors) == "problem 0; problem 1; problem 2; and 997 more"
+    assert join_messages(errors[:2]) == "problem 0; problem 1"
+    text = str(ValidationError("bad", errors=errors))
+    assert text.endswith("f19: problem 19; and 980 more)")

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from loom.core.errors import FieldError, ValidationError
+from loom.core.errors._errors import NUL_MESSAGE
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -57,6 +58,40 @@ def field_error_from_msgspec(
     return FieldError(field=".".join(parts) or prefix or ROOT_FIELD, message=message)
 
 
+def _nul_errors(data: bytes | bytearray | memoryview | str) -> list[FieldError]:
+    """One error per string (value or key) of a JSON document that holds the NUL character.
+
+    JSON carries NUL only escaped, so a document without the text ``\\u0000`` has none, at the
+    cost of one substring search; one that has it is decoded untyped and walked. Empty when
+    the document does not decode: the typed decoder reports that.
+    """
+    if isinstance(data, str):
+        if "\\u0000" not in data:
+            return []
+    elif b"\\u0000" not in (bytes(data) if isinstance(data, memoryview) else data):
+        return []
+    try:
+        document = msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        return []
+    errors: list[FieldError] = []
+    # Iterative, so a document nested as deep as the decoder allows cannot exhaust the stack.
+    pending: list[tuple[tuple[str, ...], Any]] = [((), document)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                errors.append(FieldError(".".join(path) or ROOT_FIELD, NUL_MESSAGE))
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                if "\x00" in key:
+                    errors.append(FieldError(".".join((*path, key)), NUL_MESSAGE))
+                pending.append(((*path, key), item))
+        elif isinstance(value, list):
+            pending.extend(((*path, str(i)), item) for i, item in reversed(list(enumerate(value))))
+    return errors
+
+
 def decode_command(
     command_type: type[S],
     data: bytes | bytearray | memoryview | str | Mapping[str, Any] | msgspec.Struct | None,
@@ -77,7 +112,8 @@ def decode_command(
     Raises:
         ValidationError: The data does not fit; ``errors`` names the field
             (``FieldError("label", "required field is missing")``). msgspec stops at the first
-            problem, so one field is named per error.
+            problem, so one field is named per error. JSON strings holding the NUL character
+            (``\\u0000``, which PostgreSQL cannot store) are refused, one error per string.
 
     Example:
         >>> from loom.core.command import Command, decode_command
@@ -90,6 +126,9 @@ def decode_command(
         return data
     try:
         if isinstance(data, bytes | bytearray | memoryview | str):
+            nul = _nul_errors(data)
+            if nul:
+                raise ValidationError(f"invalid {command_type.__name__}: {NUL_MESSAGE}", errors=nul)
             return msgspec.json.decode(data, type=command_type)
         source: Any = {} if data is None else data
         if isinstance(source, msgspec.Struct):
@@ -103,4 +142,10 @@ def decode_command(
         raise ValidationError(
             f"invalid {command_type.__name__}: the body is not valid JSON; send a JSON object",
             errors=[FieldError(ROOT_FIELD, f"malformed JSON: {exc}")],
+        ) from exc
+    except RecursionError as exc:
+        # Values typed Any decode untyped, and msgspec stops at Python's recursion limit.
+        raise ValidationError(
+            f"invalid {command_type.__name__}: the JSON is nested too deeply to decode",
+            errors=[FieldError(ROOT_FIELD, "arrays and objects nested too deeply; flatten them")],
         ) from exc

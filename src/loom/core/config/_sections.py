@@ -189,9 +189,12 @@ class OutboxSection(Section, frozen=True):
         backoff_base: Seconds of the first retry delay (doubled per attempt).
         backoff_max: Longest retry delay, in seconds.
         lease: Seconds a relay's claim on a row lasts; after it (a relay that died) another
-            relay delivers the row again. Longer than the slowest hand-off.
+            relay delivers the row again. Running deliveries renew their claims every third of
+            it, so a job may run longer than the lease.
         retention: Seconds a sent row is kept before the relay deletes it (``0``: kept
             forever). Dead letters are never deleted automatically.
+        concurrency: Deliveries (inline jobs, broker publishes) a relay runs at once; rows
+            sharing an ordering key still run one after another.
     """
 
     enabled: bool = True
@@ -202,6 +205,7 @@ class OutboxSection(Section, frozen=True):
     backoff_max: NonNegativeFloat = 300.0
     lease: PositiveFloat = 60.0
     retention: NonNegativeFloat = 604800.0
+    concurrency: PositiveInt = 10
 
 
 class TraceSection(Section, frozen=True):

@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+MAX_LISTED_ERRORS = 20
+"""How many field errors an error's text and a problem document list; the rest are counted."""
+
+NUL_MESSAGE = "text may not contain the NUL character (\\u0000); remove it"
+"""Why a string holding the NUL character is refused: PostgreSQL stores it in no text or JSON
+value, so every backend refuses it alike."""
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
@@ -17,6 +24,24 @@ class FieldError:
 
     field: str
     message: str
+
+
+def join_messages(errors: Sequence[FieldError], *, limit: int = 3) -> str:
+    """The messages of the first ``limit`` errors joined with ``"; "``, then how many more.
+
+    A request may carry thousands of problems (a thousand sort keys, hundreds of unknown
+    parameters); the text that sums them up stays short however many there are.
+
+    Args:
+        errors: The field errors, in the order found.
+        limit: How many messages to write out.
+
+    Returns:
+        ``"first; second; third; and 997 more"`` (no tail when nothing is left out).
+    """
+    shown = "; ".join(e.message for e in errors[:limit])
+    left = len(errors) - limit
+    return f"{shown}; and {left} more" if left > 0 else shown
 
 
 class LoomError(Exception):
@@ -48,7 +73,10 @@ class LoomError(Exception):
     def __str__(self) -> str:
         if not self.errors:
             return self.message
-        details = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
+        details = join_messages(
+            [FieldError(e.field, f"{e.field}: {e.message}") for e in self.errors],
+            limit=MAX_LISTED_ERRORS,
+        )
         return f"{self.message} ({details})"
 
 

@@ -19,7 +19,13 @@ Example:
 
 from loom.core.job._backend import InlineJobBackend, JobPublisher, RecordingJobBackend
 from loom.core.job._extension import JobsExtension
-from loom.core.job._message import JOB_TOPIC, JobMessage, decode_job, encode_job
+from loom.core.job._message import (
+    JOB_MESSAGE_VERSION,
+    JOB_TOPIC,
+    JobMessage,
+    decode_job,
+    encode_job,
+)
 from loom.core.job._names import ClassRegistry, name_of
 from loom.core.job._ports import JobBackend, JobHost, JobLedger, MemoryJobLedger
 from loom.core.job._runner import SKIPPED, JobRunner
@@ -29,6 +35,7 @@ from loom.core.job.service import JobHandle, JobService
 __all__ = [
     "ClassRegistry",
     "InlineJobBackend",
+    "JOB_MESSAGE_VERSION",
     "JOB_TOPIC",
     "Job",
     "JobBackend",

@@ -20,6 +20,7 @@ from loom.core.job._ports import JobBackend
 from loom.core.job._runner import JobRunner
 from loom.core.job.service import JobService
 from loom.core.outbox import (
+    Backoff,
     EventBus,
     Outbox,
     OutboxRelay,
@@ -56,13 +57,18 @@ class JobsExtension(Extension):
     async def on_boot(self, kernel: Kernel) -> None:
         """Create the storage, the service, the backend and the relay; register them."""
         store, ledger = kernel.persistence.outbox_storage()
-        runner = JobRunner(kernel, ledger)
+        outbox_config = kernel.config.outbox
+        runner = JobRunner(
+            kernel,
+            ledger,
+            dead_letters=store,
+            outage=Backoff.for_outages(outbox_config.backoff_base, outbox_config.backoff_max),
+        )
         for job in kernel.components.jobs:
             runner.plan(job)  # a job whose markers are wrong fails the boot
         outbox = Outbox(store)
         service = JobService(kernel, outbox, runner, default_queue=kernel.config.jobs.default_queue)
         backend = self._backend(kernel, runner)
-        outbox_config = kernel.config.outbox
         relay = OutboxRelay(
             store,
             TopicRouter({JOB_TOPIC: JobPublisher(backend)}, default=self.events),
@@ -74,6 +80,7 @@ class JobsExtension(Extension):
                 backoff_max=outbox_config.backoff_max,
                 lease=outbox_config.lease,
                 retention=outbox_config.retention,
+                concurrency=outbox_config.concurrency,
             ),
         )
         kernel.persistence.add_post_commit_hook(RelayWaker(relay))

@@ -14,12 +14,13 @@ from typing import Any, TypeVar
 import msgspec
 
 from loom.core.errors import JobError
-from loom.core.job._message import JOB_TOPIC, JobMessage, encode_job
+from loom.core.job._message import JOB_MESSAGE_VERSION, JOB_TOPIC, JobMessage, encode_job
 from loom.core.job._names import name_of
 from loom.core.job._ports import JobHost
 from loom.core.job._runner import SKIPPED, JobRunner
 from loom.core.job.job import Job
 from loom.core.outbox import Outbox, OutboxMessage, new_message_id, utc_now
+from loom.core.trace import current_trace_id
 
 ResultT = TypeVar("ResultT")
 
@@ -171,6 +172,8 @@ class JobService:
             else payload,
             on_success=self._callback(on_success, "on_success"),
             on_failure=self._callback(on_failure, "on_failure"),
+            version=JOB_MESSAGE_VERSION,
+            headers=_headers(),
         )
         try:
             body = encode_job(job_message)
@@ -196,6 +199,14 @@ class JobService:
                 f"{'result' if method == 'on_success' else 'error'}, **context)`"
             )
         return self.runner.registry.add(callback)
+
+
+def _headers() -> dict[str, Any]:
+    headers: dict[str, Any] = {"attempt": 1}
+    trace_id = current_trace_id.get()
+    if trace_id is not None:
+        headers["trace_id"] = trace_id
+    return headers
 
 
 def _check_job(job: Any) -> None:

@@ -22,18 +22,29 @@ from loom.core.outbox._message import (
     new_message_id,
     utc_now,
 )
+from loom.core.outbox._outage import (
+    OUTAGE_BACKOFF_MAX,
+    Backoff,
+    OutageLog,
+    backoff_delay,
+    describe,
+    is_unavailable,
+)
 from loom.core.outbox._outbox import Outbox
 from loom.core.outbox._ports import OutboxStore, Publisher
-from loom.core.outbox._relay import CrashHook, OutboxRelay, RelaySettings, RelayWaker, backoff_delay
+from loom.core.outbox._relay import CrashHook, OutboxRelay, RelaySettings, RelayWaker
 from loom.core.outbox._router import EventBus, EventHandler, TopicRouter
 
 __all__ = [
+    "Backoff",
     "Clock",
     "CrashHook",
     "EventBus",
     "EventHandler",
     "MemoryOutboxStore",
+    "OUTAGE_BACKOFF_MAX",
     "OUTBOX_ENTITY",
+    "OutageLog",
     "Outbox",
     "OutboxMessage",
     "OutboxRecord",
@@ -44,6 +55,8 @@ __all__ = [
     "RelayWaker",
     "TopicRouter",
     "backoff_delay",
+    "describe",
+    "is_unavailable",
     "new_message_id",
     "utc_now",
 ]

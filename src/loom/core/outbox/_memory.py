@@ -74,10 +74,42 @@ class MemoryOutboxStore:
             claimed.append(msgspec.structs.replace(row.message, attempts=row.attempts))
         return claimed
 
+    async def renew(
+        self, relay_id: str, message_ids: Sequence[str], now: datetime, lease: float
+    ) -> list[str]:
+        """Extend the claims ``relay_id`` still holds (see the protocol)."""
+        held: list[str] = []
+        for message_id in message_ids:
+            row = self._rows.get(message_id)
+            if row is not None and row.status == "pending" and row.claimed_by == relay_id:
+                row.claim_expires_at = now + timedelta(seconds=lease)
+                held.append(message_id)
+        return held
+
     async def mark_sent(self, message_id: str, now: datetime) -> None:
-        """Record a delivery."""
+        """Record a delivery (a dead letter stays dead)."""
         row = self._rows[message_id]
+        if row.status != "pending":
+            return
         row.status, row.sent_at = "sent", now
+        row.claimed_by = row.claim_expires_at = None
+
+    async def record_dead(
+        self, message: OutboxMessage, error: str, attempts: int, now: datetime
+    ) -> None:
+        """Make ``message`` a dead letter (see the protocol); kept at once, not transactional."""
+        row = self._rows.get(message.id)
+        if row is None:
+            row = _Row(
+                seq=next(self._seq),
+                message=message,
+                status="dead",
+                attempts=attempts,
+                next_attempt_at=now,
+            )
+            self._rows[message.id] = row
+        row.message = msgspec.structs.replace(message, ordering_key=row.message.ordering_key)
+        row.status, row.attempts, row.last_error = "dead", attempts, error
         row.claimed_by = row.claim_expires_at = None
 
     async def mark_failed(

@@ -51,8 +51,41 @@ class OutboxStore(Protocol):
         """
         ...
 
+    async def renew(
+        self, relay_id: str, message_ids: Sequence[str], now: datetime, lease: float
+    ) -> list[str]:
+        """Extend the claims ``relay_id`` holds on ``message_ids`` to ``now + lease``.
+
+        The relay calls it while deliveries run (a heartbeat), so a job slower than the lease
+        is not claimed and run again by another relay.
+
+        Returns:
+            The ids still claimed by ``relay_id`` (the others were taken over, or settled).
+        """
+        ...
+
     async def mark_sent(self, message_id: str, now: datetime) -> None:
-        """Record a successful delivery."""
+        """Record a successful delivery (a message already dead-lettered stays dead)."""
+        ...
+
+    async def record_dead(
+        self, message: OutboxMessage, error: str, attempts: int, now: datetime
+    ) -> None:
+        """Make ``message`` a dead letter, in the transaction open in this task.
+
+        A job whose own retries are exhausted lands here (with its failure callback in the same
+        transaction), whether its message is still claimed (inline jobs), already sent (a
+        broker's worker) or purged since (then it is written again).
+
+        Args:
+            message: The message as it should be requeued (its body and ordering key).
+            error: Why it failed, kept as ``last_error``.
+            attempts: How many attempts failed.
+            now: The time of the failure.
+
+        Raises:
+            LoomError: No transaction is open.
+        """
         ...
 
     async def mark_failed(

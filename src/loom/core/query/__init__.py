@@ -15,11 +15,15 @@ Example:
 from loom.core.query._build import (
     as_filter_group,
     check_field,
+    check_profile,
     field_value,
     paginated_query,
 )
 from loom.core.query._cursor import CursorCodec
 from loom.core.query._spec import (
+    MAX_FILTER_VALUES,
+    MAX_PAGE_END,
+    MAX_SORT_KEYS,
     CursorResult,
     FilterGroup,
     FilterOp,
@@ -49,6 +53,9 @@ __all__ = [
     "FilterSpec",
     "LIKE_ESCAPE",
     "LogicalOp",
+    "MAX_FILTER_VALUES",
+    "MAX_PAGE_END",
+    "MAX_SORT_KEYS",
     "PageParams",
     "PageResult",
     "PaginationMode",
@@ -57,6 +64,7 @@ __all__ = [
     "SortSpec",
     "as_filter_group",
     "check_field",
+    "check_profile",
     "field_value",
     "paginated_query",
     "query_fingerprint",

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from loom.core.errors import QueryError
+from loom.core.errors import FieldError, QueryError
 from loom.core.model import ModelInfo
 from loom.core.query._fieldtypes import convert, scalar_type
 from loom.core.query._spec import (
@@ -60,3 +60,30 @@ def field_value(info: ModelInfo, field: str, value: Any) -> Any:
         return convert(value, scalar_type(info.columns[field]))
     except msgspec.ValidationError as exc:
         raise QueryError(f"{info.name}.{field}: value {value!r} does not convert: {exc}") from None
+
+
+DEFAULT_PROFILE = "default"
+"""The profile every read uses unless told otherwise: the row alone."""
+
+
+def profiles_of(info: ModelInfo) -> tuple[str, ...]:
+    """The loading profiles a model declares: ``default``, then those its relations and
+    projections name, in alphabetical order."""
+    named = {p for spec in info.relations.values() for p in spec.profiles}
+    named.update(p for spec in info.projections.values() for p in spec.profiles)
+    named.discard(DEFAULT_PROFILE)
+    return (DEFAULT_PROFILE, *sorted(named))
+
+
+def check_profile(info: ModelInfo, profile: str) -> None:
+    """Raise a :class:`QueryError` naming the known profiles when ``profile`` is not one.
+
+    A profile usually comes from a query string (``?profile=detail``): a misspelt one is a
+    400 rather than a page quietly loaded without what the client asked for.
+    """
+    if profile == DEFAULT_PROFILE:
+        return
+    known = profiles_of(info)
+    if profile not in known:
+        message = f"unknown profile {profile!r} for {info.name}; profiles: {', '.join(known)}"
+        raise QueryError(message, errors=[FieldError("profile", message)])

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import msgspec
 
+from loom.core.errors._errors import NUL_MESSAGE
 from loom.core.model import FieldInfo
 from loom.core.query._spec import FilterOp
 
@@ -95,13 +96,31 @@ def check_int64(value: Any) -> Any:
     return value
 
 
+def check_scalar(value: Any) -> Any:
+    """``value`` unchanged, unless no backend can take it as a column value or a bind.
+
+    Integers must fit in 64 bits (:func:`check_int64`); strings may not hold the NUL
+    character, which PostgreSQL refuses in every text and JSON value.
+
+    Raises:
+        msgspec.ValidationError: Naming what is wrong with the value.
+    """
+    kind = type(value)
+    if kind is int:
+        return check_int64(value)
+    if kind is str and "\x00" in value:
+        raise msgspec.ValidationError(NUL_MESSAGE)
+    return value
+
+
 def convert(value: Any, tp: Any) -> Any:
     """Convert one value to a column's scalar type.
 
     Strings from query strings are accepted (``"5"`` -> ``5``, ISO 8601 -> ``datetime``, and a
     bare date for a datetime column -> midnight UTC).
     Datetimes come back aware and in UTC: naive ones are taken as UTC, which is how Loom stores
-    them, so a comparison means the same instant on every backend.
+    them, so a comparison means the same instant on every backend. Integers beyond 64 bits and
+    strings holding NUL are refused (:func:`check_scalar`).
 
     Raises:
         msgspec.ValidationError: When the value does not convert.
@@ -117,8 +136,8 @@ def convert(value: Any, tp: Any) -> Any:
         except msgspec.ValidationError:
             raise exc from None
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    if type(converted) is int:
-        return check_int64(converted)
+    if type(converted) is int or type(converted) is str:
+        return check_scalar(converted)
     if isinstance(converted, datetime):
         if converted.tzinfo is None:
             return converted.replace(tzinfo=UTC)

@@ -12,6 +12,19 @@ T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 
+MAX_SORT_KEYS = 8
+"""Sort keys one query may give (the primary-key tiebreaker is not counted)."""
+
+MAX_FILTER_VALUES = 1000
+"""Values the filters of one query may hold in all: an ``in`` list counts each of its values.
+
+It keeps every statement far below the drivers' limits on bound parameters (32,767 for
+asyncpg), so a long list is a clear 400 rather than a database error.
+"""
+
+MAX_PAGE_END = 2**31 - 1
+"""Largest ``page * limit`` of an offset page: the row offset is a 32-bit bind on PostgreSQL."""
+
 
 class FilterOp(enum.StrEnum):
     """Comparison operators a filter may use."""

@@ -1,7 +1,10 @@
 """Check a :class:`QuerySpec` against a model and return it normalized, with converted values.
 
 Adapters compile only what this module returns, so a field that is not a column, an operator
-that does not fit the column's type or a value that does not convert never reaches SQL. The
+that does not fit the column's type or a value that does not convert never reaches SQL, and
+neither does a query no driver can run (too many sort keys or filter values, an offset past
+what PostgreSQL binds; see :data:`MAX_SORT_KEYS`, :data:`MAX_FILTER_VALUES`,
+:data:`MAX_PAGE_END`). The
 normalized spec also carries the *effective* sort (the primary key appended as tiebreaker),
 which :func:`query_fingerprint` hashes to bind cursors to their query.
 
@@ -18,10 +21,14 @@ from typing import Any
 import msgspec
 
 from loom.core.errors import FieldError, QueryError
+from loom.core.errors._errors import join_messages
 from loom.core.model import FieldInfo, ModelInfo
 from loom.core.query._fieldtypes import OPERATORS, convert, kind_of, scalar_type, type_name
 from loom.core.query._spec import (
+    MAX_FILTER_VALUES,
     MAX_LIMIT,
+    MAX_PAGE_END,
+    MAX_SORT_KEYS,
     FilterGroup,
     FilterOp,
     FilterSpec,
@@ -49,7 +56,7 @@ class _Checker:
 
     def raise_if_failed(self) -> None:
         if self.errors:
-            raise QueryError("; ".join(e.message for e in self.errors), errors=self.errors)
+            raise QueryError(join_messages(self.errors), errors=self.errors)
 
 
 def validate_query(
@@ -80,10 +87,15 @@ def validate_query(
 
     Raises:
         QueryError: Listing every problem found, one :class:`FieldError` each (the ``field``
-            is the model field, or ``limit``/``page``/``cursor``/``pagination``).
+            is the model field, or ``limit``/``page``/``cursor``/``pagination``/``sort``/
+            ``filters``). Beyond the model's own rules, a query is refused when it gives more
+            than :data:`MAX_SORT_KEYS` sort keys, when its filters hold more than
+            :data:`MAX_FILTER_VALUES` values, or when an offset page ends past
+            :data:`MAX_PAGE_END` (``page * limit``).
     """
     checker = _Checker(info, _allowed(info, filterable), [])
     filters = _check_group(checker, query.filters) if query.filters is not None else None
+    _check_size(checker, filters)
     sort = _check_sort(checker, query.sort, _allowed(info, sortable))
     pagination = _check_pagination(checker, query, max_limit)
     checker.raise_if_failed()
@@ -121,6 +133,7 @@ def validate_filters(
         return None
     checker = _Checker(info, _allowed(info, filterable), [])
     result = _check_group(checker, group)
+    _check_size(checker, result)
     checker.raise_if_failed()
     return result
 
@@ -149,6 +162,21 @@ def _allowed(info: ModelInfo, names: Collection[str] | None) -> tuple[str, ...]:
         return tuple(info.columns)
     wanted = set(names)
     return tuple(name for name in info.columns if name in wanted)
+
+
+def _check_size(checker: _Checker, group: FilterGroup | None) -> None:
+    held = _values_held(group) if group is not None else 0
+    if held > MAX_FILTER_VALUES:
+        checker.fail(
+            "filters",
+            f"the filters hold {held} values in all; one query may hold at most "
+            f"{MAX_FILTER_VALUES} (an in list counts each of its values): split the query",
+        )
+
+
+def _values_held(group: FilterGroup) -> int:
+    held = sum(len(spec.value) if isinstance(spec.value, tuple) else 1 for spec in group.filters)
+    return held + sum(_values_held(sub) for sub in group.groups)
 
 
 def _check_group(checker: _Checker, group: FilterGroup) -> FilterGroup | None:
@@ -227,6 +255,13 @@ def _check_value(checker: _Checker, field: FieldInfo, tp: Any, op: FilterOp, val
         if not value:
             checker.fail(name, f"{where} takes a non-empty list of values, got an empty list")
             return _INVALID
+        if len(value) > MAX_FILTER_VALUES:
+            checker.fail(
+                name,
+                f"{where} takes at most {MAX_FILTER_VALUES} values, got {len(value)}; "
+                "split the list over several queries",
+            )
+            return _INVALID
         items = [_convert_one(checker, field, tp, where, item) for item in value]
         return _INVALID if any(i is _INVALID for i in items) else tuple(items)
     if op is FilterOp.BETWEEN:
@@ -274,6 +309,10 @@ def _check_sort(
     info = checker.info
     result: list[SortSpec] = []
     seen: set[str] = set()
+    if len(sort) > MAX_SORT_KEYS:
+        # One error for the lot: a thousand keys must not make a thousand messages.
+        checker.fail("sort", too_many_sort_keys(len(sort)))
+        sort = ()
     for spec in sort:
         name = spec.field
         field = info.columns.get(name)
@@ -307,6 +346,21 @@ def _check_sort(
     return tuple(result)
 
 
+def too_many_sort_keys(count: int) -> str:
+    """The message refusing ``count`` sort keys, over :data:`MAX_SORT_KEYS`."""
+    return f"at most {MAX_SORT_KEYS} sort keys may be given, got {count}"
+
+
+def page_end_message(page: int, limit: int) -> str:
+    """The message refusing an offset page whose ``page * limit`` is past :data:`MAX_PAGE_END`."""
+    last = MAX_PAGE_END // limit
+    return (
+        f"page {page} with limit {limit} ends past row {MAX_PAGE_END}, the furthest an offset "
+        f"page reaches; with limit {limit} the last page is {last} (walk further with cursor "
+        "pagination)"
+    )
+
+
 def _sortable(field: FieldInfo) -> bool:
     return kind_of(scalar_type(field)) != "opaque"
 
@@ -324,6 +378,8 @@ def _check_pagination(checker: _Checker, query: QuerySpec, max_limit: int) -> Pa
         checker.fail("limit", f"limit must be between 1 and {max_limit}, got {limit!r}")
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
         checker.fail("page", f"page must be 1 or more, got {page!r}")
+    elif mode is PaginationMode.OFFSET and isinstance(limit, int) and page * limit > MAX_PAGE_END:
+        checker.fail("page", page_end_message(page, limit))
     if query.cursor is not None:
         if mode is not PaginationMode.CURSOR:
             checker.fail(

@@ -10,7 +10,9 @@ from typing import Any
 import msgspec
 
 from loom.core.errors import FieldError, ValidationError
+from loom.core.errors._errors import NUL_MESSAGE
 from loom.core.model import ModelInfo, current_actor
+from loom.core.query._fieldtypes import scalar_type
 
 UNSET = msgspec.UNSET
 
@@ -68,6 +70,7 @@ class _WritePlan:
         "factories",
         "json_fields",
         "required",
+        "texts",
         "timestamps",
         "trusted",
     )
@@ -79,6 +82,13 @@ class _WritePlan:
         )
         self.timestamps = info.has_timestamps
         self.audit = info.has_audit
+        # Text columns and their declared length (None: unbounded). Checked on every write,
+        # so SQLite (which stores any length) refuses what PostgreSQL's VARCHAR(n) refuses.
+        self.texts = tuple(
+            (name, column.spec.length)
+            for name, column in info.columns.items()
+            if scalar_type(column) is str
+        )
         self.defaults: dict[str, Any] = {}
         self.factories: dict[str, Any] = {}
         self.required: list[str] = []
@@ -154,6 +164,25 @@ def _encode_json(plan: _WritePlan, values: dict[str, Any]) -> None:
             values[name] = msgspec.to_builtins(value)
 
 
+def _check_texts(info: ModelInfo, plan: _WritePlan, values: dict[str, Any]) -> None:
+    errors: list[FieldError] = []
+    for name, length in plan.texts:
+        value = values.get(name)
+        if type(value) is not str:
+            continue
+        if length is not None and len(value) > length:
+            errors.append(FieldError(name, f"at most {length} characters; got {len(value)}"))
+        if "\x00" in value:
+            errors.append(FieldError(name, NUL_MESSAGE))
+    if errors:
+        shown = ", ".join(dict.fromkeys(e.field for e in errors))
+        raise ValidationError(
+            f"{info.name}: a value does not fit its column ({shown})",
+            code="invalid_value",
+            errors=errors,
+        )
+
+
 def _stamp(
     plan: _WritePlan, values: dict[str, Any], *, created: bool, now: datetime | None = None
 ) -> None:
@@ -218,6 +247,8 @@ def create_values(info: ModelInfo, data: Any, now: datetime | None = None) -> di
         values = {
             name: value for name in plan.columns if (value := getattr(obj, name)) is not UNSET
         }
+    if plan.texts:
+        _check_texts(info, plan, values)
     if plan.json_fields:
         _encode_json(plan, values)
     _stamp(plan, values, created=True, now=now)
@@ -252,6 +283,8 @@ def update_values(info: ModelInfo, data: Any) -> dict[str, Any]:
     if errors:
         raise ValidationError(f"{info.name}: invalid update", errors=errors)
     if values:
+        if plan.texts:
+            _check_texts(info, plan, values)
         if plan.json_fields:
             _encode_json(plan, values)
         _stamp(plan, values, created=False)

@@ -18,6 +18,7 @@ import msgspec
 from loom.core.errors import ConfigError
 from loom.core.model import ModelInfo, model_info
 from loom.core.query import QuerySpec
+from loom.core.query._build import profiles_of
 from loom.core.use_case._markers import ExistsMarker, InputMarker, LoadByIdMarker
 from loom.core.use_case._plan import EMPTY, ExistsStep, LoadStep, ParamSpec, UseCasePlan
 from loom.core.use_case._rule_plan import compile_rules
@@ -187,6 +188,13 @@ class _Context:
         if isinstance(marker, LoadByIdMarker):
             self._param(where, "by", marker.by)
             key = self._column(where, info, None)
+            known = profiles_of(info)
+            if marker.profile not in known:
+                # Checked here: at request time a misspelt profile would look like a bad request.
+                raise ConfigError(
+                    f"{where}: profile {marker.profile!r} is not a profile of {info.name}; "
+                    f"profiles: {', '.join(known)}"
+                )
             return LoadStep(
                 name=name,
                 model=marker.model,

@@ -22,7 +22,7 @@ from loom.core.errors import (
     ValidationError,
 )
 from loom.core.query import QuerySpec
-from loom.core.query._fieldtypes import check_int64
+from loom.core.query._fieldtypes import check_scalar
 from loom.core.repository.abc import RepoFor
 from loom.core.use_case._markers import OnMissing
 from loom.core.use_case._rule_plan import CompiledRule
@@ -66,10 +66,12 @@ class ParamSpec:
         Raises:
             ValidationError: When the value does not fit, naming the parameter.
         """
-        if self.annotation is Any:
+        if self.annotation is Any and type(value) is not str:
             return value
         try:
-            return check_int64(msgspec.convert(value, type=self.annotation, strict=False))
+            if self.annotation is Any:
+                return check_scalar(value)
+            return check_scalar(msgspec.convert(value, type=self.annotation, strict=False))
         except msgspec.ValidationError as exc:
             # Path and query values are text; a caller passing 42 where `str` is declared
             # (an invoker, a job) means "42", which lenient conversion does not do by itself.
@@ -313,7 +315,7 @@ class UseCasePlan:
 
 def _convert_key(value: Any, key_type: Any, name: str) -> Any:
     try:
-        return check_int64(msgspec.convert(value, type=key_type, strict=False))
+        return check_scalar(msgspec.convert(value, type=key_type, strict=False))
     except msgspec.ValidationError as exc:
         raise ValidationError(
             f"invalid {name}={value!r}", errors=[FieldError(name, _lower(str(exc)))]

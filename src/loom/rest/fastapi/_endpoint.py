@@ -19,6 +19,7 @@ from loom.core.errors import FieldError, LoomError, ValidationError
 from loom.core.model import model_info
 from loom.rest._body import (
     check_declared_length,
+    check_depth,
     check_media_type,
     check_object,
     field_errors,
@@ -151,6 +152,7 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
         return None
     if content_type is None:
         check_media_type(None, has_body=True)
+    check_depth(body)
     check_object(body)
     return body
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 import pytest
 
@@ -107,3 +109,42 @@ def test_the_error_message_names_the_command_and_the_field() -> None:
         decode_command(PlaceOrder, b'{"customer": 5}')
 
     assert str(caught.value) == "invalid PlaceOrder (customer: expected str, got int)"
+
+
+NUL = "text may not contain the NUL character (\\u0000); remove it"
+
+
+class Tagged(Command, frozen=True):
+    name: str
+    tags: list[str] = msgspec.field(default_factory=list)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+@pytest.mark.parametrize("kind", [bytes, str, bytearray, memoryview])
+def test_nul_in_any_string_is_refused_naming_each_one(kind: Any) -> None:
+    text = (
+        '{"name": "a\\u0000", "tags": ["ok", "\\u0000"], "extra": {"k\\u0000": {"v": "\\u0000"}}}'
+    )
+    data = text if kind is str else kind(text.encode())
+    with pytest.raises(ValidationError) as caught:
+        decode_command(Tagged, data)
+    assert caught.value.status == 422
+    assert caught.value.errors == (
+        FieldError("name", NUL),
+        FieldError("tags.1", NUL),
+        FieldError("extra.k\x00", NUL),
+        FieldError("extra.k\x00.v", NUL),
+    )
+
+
+def test_an_escaped_backslash_before_u0000_is_plain_text() -> None:
+    assert decode_command(Tagged, b'{"name": "a\\\\u0000"}').name == "a\\u0000"
+
+
+def test_json_too_deep_to_decode_is_a_validation_error() -> None:
+    body = b'{"name": "a", "extra": {"k": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+    with pytest.raises(ValidationError) as caught:
+        decode_command(Tagged, body)
+    assert caught.value.errors == (
+        FieldError("body", "arrays and objects nested too deeply; flatten them"),
+    )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 import pytest
 
 import loom.core.job as job_pkg
-from loom.core.di import LoomContainer
 from loom.core.errors import JobError
 from loom.core.job import (
     ClassRegistry,
@@ -22,67 +21,11 @@ from loom.core.job import (
     decode_job,
     name_of,
 )
-from loom.core.job.job import Job
 from loom.core.job.service import JobService
 from loom.core.outbox import OUTBOX_ENTITY, MemoryOutboxStore, Outbox, OutboxMessage, utc_now
-from loom.core.repository.abc import RepoFor
 from loom.core.transaction import UnitOfWork
 from loom.core.transaction._uow import _reset_current, _set_current
-
-
-class Calls:
-    def __init__(self) -> None:
-        self.runs: list[int] = []
-        self.fail = 0
-        self.outcomes: list[tuple[str, str, Any, dict[str, Any]]] = []
-
-
-class AddJob(Job[int]):
-    __queue__ = "math"
-    __retries__ = 1
-
-    def __init__(self, calls: Calls) -> None:
-        self._calls = calls
-
-    async def execute(self, a: int, b: int = 0) -> int:
-        self._calls.runs.append(a + b)
-        if self._calls.fail:
-            self._calls.fail -= 1
-            raise ValueError("no sums today")
-        return a + b
-
-
-class OnceJob(AddJob):
-    __idempotent__ = True
-
-
-class Outcome:
-    def __init__(self, calls: Calls) -> None:
-        self._calls = calls
-
-    async def on_success(self, job_id: str, result: Any, **context: Any) -> None:
-        self._calls.outcomes.append(("ok", job_id, result, context))
-
-    async def on_failure(self, job_id: str, error: Any, **context: Any) -> None:
-        self._calls.outcomes.append(("failed", job_id, str(error), context))
-
-
-class Host:
-    """The kernel's part a job needs: a container, transactions (no-op), repositories (none)."""
-
-    def __init__(self) -> None:
-        self.container = LoomContainer()
-        self.calls = Calls()
-        self.container.register(Calls, instance=self.calls)
-
-    @contextlib.asynccontextmanager
-    async def transaction(
-        self, propagation: Any = None, *, read_only: bool = False
-    ) -> AsyncIterator[None]:
-        yield None
-
-    def for_model(self, model: type[Any]) -> RepoFor[Any]:
-        raise AssertionError("these jobs load nothing")
+from tests.unit.core.job.fakes import AddJob, Host, OnceJob, Outcome
 
 
 @contextlib.contextmanager

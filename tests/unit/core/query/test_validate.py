@@ -13,6 +13,9 @@ import pytest
 from loom.core.errors import QueryError
 from loom.core.model import BaseModel, ColumnField, model_info
 from loom.core.query import (
+    MAX_FILTER_VALUES,
+    MAX_PAGE_END,
+    MAX_SORT_KEYS,
     FilterGroup,
     FilterOp,
     FilterSpec,
@@ -267,3 +270,24 @@ def test_fingerprint_is_equal_for_equal_effective_queries() -> None:
     assert fp(_one("price_cents", FilterOp.EQ, 6)) != base
     assert fp(QuerySpec(sort=(SortSpec(field="name"),))) != fp(QuerySpec())
     assert query_fingerprint("Order", validate_query(QuerySpec(), INFO)) != fp(QuerySpec())
+
+
+def test_queries_too_large_for_any_driver_are_refused() -> None:
+    def fields(query: QuerySpec) -> list[str]:
+        with pytest.raises(QueryError) as caught:
+            validate_query(query, INFO)
+        return [e.field for e in caught.value.errors]
+
+    assert fields(_one("id", FilterOp.IN, list(range(MAX_FILTER_VALUES + 1)))) == ["id"]
+    assert validate_query(_one("id", FilterOp.IN, list(range(MAX_FILTER_VALUES))), INFO)
+    two = FilterGroup(
+        filters=(
+            FilterSpec(field="id", op=FilterOp.IN, value=list(range(MAX_FILTER_VALUES))),
+            FilterSpec(field="name", value="x"),
+        )
+    )
+    assert fields(QuerySpec(filters=two)) == ["filters"]
+    assert fields(QuerySpec(sort=(SortSpec(field="name"),) * (MAX_SORT_KEYS + 1))) == ["sort"]
+    assert fields(QuerySpec(page=MAX_PAGE_END // 10 + 1, limit=10)) == ["page"]
+    assert validate_query(QuerySpec(page=MAX_PAGE_END // 10, limit=10), INFO).page
+    assert fields(_one("name", FilterOp.EQ, "a\x00")) == ["name"]

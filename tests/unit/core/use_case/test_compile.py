@@ -58,7 +58,7 @@ def test_a_valid_use_case_compiles_to_its_steps() -> None:
             user_id: int,
             address_id: int,
             _user: bool = Exists(User, from_param="user_id"),
-            address: Address = LoadById(Address, by="address_id", profile="full"),
+            address: Address = LoadById(Address, by="address_id", profile="default"),
         ) -> Address:
             return address
 
@@ -85,10 +85,26 @@ def test_a_valid_use_case_compiles_to_its_steps() -> None:
             model_name="Address",
             by="address_id",
             key_type=int,
-            profile="full",
+            profile="default",
         ),
     )
     assert plan.command_type is None
+
+
+def test_load_by_naming_a_profile_the_model_does_not_declare() -> None:
+    class GetAddress(UseCase[Address, Address]):
+        async def execute(
+            self,
+            address_id: int,
+            address: Address = LoadById(Address, by="address_id", profile="full"),
+        ) -> Address:
+            return address
+
+    with pytest.raises(ConfigError) as caught:
+        compile_use_case(GetAddress)
+    message = str(caught.value)
+    assert "profile 'full' is not a profile of Address" in message
+    assert "profiles: default" in message
 
 
 def test_load_by_naming_an_unknown_parameter() -> None:

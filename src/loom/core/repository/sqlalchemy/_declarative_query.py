@@ -30,6 +30,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from loom.core.errors import ConfigError, FieldError, QueryError
+from loom.core.query import MAX_PAGE_END
+from loom.core.query._validate import page_end_message
 from loom.core.repository.sqlalchemy._declarative_plan import QueryPlan, build_plan
 from loom.core.repository.sqlalchemy._declarative_shape import (
     ResultShape,
@@ -286,3 +288,6 @@ class DeclarativeQuery:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= max_limit:
             message = f"limit must be between 1 and {max_limit}, got {limit!r}"
             raise QueryError(f"{self.name}: {message}", errors=[FieldError("limit", message)])
+        if page * limit > MAX_PAGE_END:
+            message = page_end_message(page, limit)
+            raise QueryError(f"{self.name}: {message}", errors=[FieldError("page", message)])

@@ -24,6 +24,7 @@ from loom.core.query import (
     QuerySpec,
     as_filter_group,
     check_field,
+    check_profile,
     field_value,
 )
 from loom.core.repository._listing import PaginatedListing
@@ -215,6 +216,7 @@ class RepositorySQLAlchemy(PaginatedListing[OutputT], Generic[OutputT, IdT]):
 
     async def get_by_id(self, obj_id: IdT, profile: str = "default") -> OutputT | None:
         """Return the row with this primary key, or ``None``."""
+        check_profile(self.info, profile)
         rows = await self._fetch(self._select_pk, {_PK: obj_id})
         if not rows:
             return None
@@ -229,6 +231,7 @@ class RepositorySQLAlchemy(PaginatedListing[OutputT], Generic[OutputT, IdT]):
 
     async def get_by(self, field: str, value: Any, profile: str = "default") -> OutputT | None:
         """Return the row (lowest primary key) whose ``field`` equals ``value``, or ``None``."""
+        check_profile(self.info, profile)
         statement = self._by_field.get(field)
         if statement is None:
             column = self._field_column(field)
@@ -272,6 +275,7 @@ class RepositorySQLAlchemy(PaginatedListing[OutputT], Generic[OutputT, IdT]):
         self, query: QuerySpec, profile: str = "default"
     ) -> PageResult[OutputT] | CursorResult[OutputT]:
         """One page (offset or cursor, by ``query.pagination``) of rows matching the query."""
+        check_profile(self.info, profile)
         plan = _query.build_list(
             self.table, self.info, query, codec=self._codec, max_limit=self._max_limit
         )
