@@ -239,3 +239,73 @@ def test_loom_db_without_alembic_names_the_extra(
     assert "install the migrations extra (pip install 'loom-framework[migrations]')" in (
         result.output
     )
+
+
+BROKEN = '''"""a broken revision"""
+
+from alembic import op
+
+revision = "broken01"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("UPDATE no_such_table SET x = 1")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_failing_revision_is_named_and_nothing_of_the_upgrade_is_kept(
+    project: Project,
+) -> None:
+    first = _first(project)
+    (project.versions / "broken01.py").write_text(BROKEN.format(down=first))
+    result = project.loom("upgrade")
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    assert "the revision broken01 failed on" in text
+    assert "no_such_table" in text
+    assert "was rolled back" in text
+    assert "Traceback" not in result.output
+    # The tables of the revisions before it, in the same run, were not kept either.
+    assert set(project.snapshot()) <= {"alembic_version"}
+    assert project.ok("current").startswith("the database has no revision applied")
+
+
+def test_a_migration_lock_held_too_long_is_reported(project: Project, db: Database) -> None:
+    import asyncio
+
+    import sqlalchemy as sa
+
+    from loom.migrations._database import lock_key
+    from tests.integration.migrations.conftest import engine_for
+
+    _first(project)
+    project.write_config()
+    document = project.config.read_text()
+    project.config.write_text(document[:-1] + ', "migrations": {"lock_timeout": 0.5}}')
+
+    async def scenario() -> str:
+        holder = engine_for(db)
+        async with holder.connect() as conn:
+            if db.is_postgres:
+                await conn.execute(
+                    sa.text("SELECT pg_advisory_lock(:k)"), {"k": lock_key(project.package)}
+                )
+            else:
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            result = await asyncio.to_thread(project.loom, "upgrade")
+            await conn.rollback()
+        await holder.dispose()
+        assert result.exit_code == 1
+        return result.output
+
+    output = " ".join(asyncio.run(scenario()).split())
+    assert f"another process of {project.package!r} has been migrating" in output
+    assert "for more than 0.5 s (it holds the migration lock)" in output
+    assert "raise migrations.lock_timeout" in output

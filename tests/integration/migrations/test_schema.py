@@ -176,3 +176,40 @@ def test_an_unchanged_model_compares_equal_through_the_api(project: Project) -> 
     result = asyncio.run(migrations.check())
     assert result.differences == []
     assert result.heads[-1] == "loom_0001"
+
+
+def test_types_defaults_nullability_and_on_delete_changes_are_seen_and_applied(
+    project: Project,
+) -> None:
+    project.ok("revision", "-m", "create tables", "--autogenerate")
+    project.ok("upgrade")
+    project.edit_models(
+        '    GREEN = "green"\n', '    GREEN = "green"\n    ULTRAVIOLET = "ultraviolet"\n'
+    )
+    project.edit_models('ColumnField(server_default="0")', 'ColumnField(server_default="1")')
+    project.edit_models(
+        'foreign_key="shelves.id", on_delete=OnDelete.CASCADE',
+        'foreign_key="shelves.id", on_delete=OnDelete.RESTRICT',
+    )
+    project.edit_models("    label: str | None = None\n", '    label: str = ""\n')
+
+    failed = project.loom("check")
+    assert failed.exit_code == 1
+    text = failed.output
+    assert "column items.color: type VARCHAR(11) in the models, VARCHAR(5) in the migrations" in (
+        text
+    )
+    assert "column items.quantity: server default '1' in the models," in text
+    assert "column shelves.label: NOT NULL in the models, NULL in the migrations" in text
+    assert (
+        "table 'items': foreign key 'fk_items_shelf_id_shelves' (shelf_id) -> shelves(id) "
+        "ON DELETE RESTRICT is in the models, not in the migrations" in text
+    )
+
+    project.execute("INSERT INTO shelves (id, code, label) VALUES (1, 'A1', 'kept')")
+    project.revise("tighten")
+    project.ok("upgrade")
+    assert "ok" in project.ok("check")
+    assert project.rows("SELECT code, label FROM shelves") == [("A1", "kept")]
+    project.ok("downgrade", "-1")
+    project.ok("upgrade")
