@@ -17,8 +17,9 @@ from loom.migrations._env import EnvState, Step, run_migrations
 from loom.migrations._errors import MigrationError
 from loom.migrations._extension import MigrationsExtension
 from loom.migrations._loom_schema import LOOM_TABLES, loom_metadata
-from loom.migrations._migrations import CheckResult, Migrations, RevisionResult, Status
+from loom.migrations._migrations import Migrations
 from loom.migrations._project import LOOM_BRANCH, RevisionInfo
+from loom.migrations._results import CheckResult, RevisionResult, Status
 from loom.migrations._settings import MigrationsSettings
 
 __all__ = [

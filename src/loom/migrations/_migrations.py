@@ -10,41 +10,32 @@ from __future__ import annotations
 
 import io
 import logging
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import Script
-from alembic.script.revision import RevisionError
-from alembic.util import CommandError
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loom.core.config import LoomConfig, load_config
-from loom.core.errors import LoomError
-from loom.core.repository.sqlalchemy import SQLAlchemyPersistence
-from loom.core.repository.sqlalchemy._boot import url_error, where
-from loom.migrations._database import (
-    connect,
-    is_memory,
-    locked,
-    migration_engine,
-    scratch_database,
-    take_lock,
-)
+from loom.core.repository.sqlalchemy._boot import where
 from loom.migrations._describe import describe
 from loom.migrations._env import EnvState, Step
 from loom.migrations._errors import MigrationError
 from loom.migrations._loom_schema import LOOM_TABLES
 from loom.migrations._project import LOOM_BRANCH, MigrationProject, RevisionInfo
+from loom.migrations._results import CheckResult, RevisionResult, Status
+from loom.migrations._runner import (
+    Runner,
+    alembic,
+    current_heads,
+    persistence,
+    refuse_unknown,
+    written_script,
+)
 from loom.migrations._settings import MigrationsSettings
 from loom.migrations._targets import HEADS, downgrade_target, upgrade_targets
 
@@ -52,59 +43,6 @@ if TYPE_CHECKING:
     from loom.core.bootstrap import Components, Kernel
 
 logger = logging.getLogger("loom.migrations")
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """Where the database is against the migrations.
-
-    Attributes:
-        current: The revisions recorded in the database's version table.
-        unknown: Those the code does not have (the database was migrated by newer code).
-        heads: The heads of the code's migrations (the application's and Loom's).
-        pending: Revisions not applied yet, oldest first.
-    """
-
-    current: tuple[str, ...]
-    unknown: tuple[str, ...]
-    heads: tuple[RevisionInfo, ...]
-    pending: tuple[RevisionInfo, ...]
-
-    @property
-    def behind(self) -> bool:
-        """Whether revisions are waiting to be applied."""
-        return bool(self.pending)
-
-
-@dataclass(frozen=True, slots=True)
-class RevisionResult:
-    """What ``revision`` did.
-
-    Attributes:
-        path: The file written (``None`` when autogenerate found nothing to write).
-        revision: Its revision id.
-        changes: The differences autogenerate found, in words.
-    """
-
-    path: Path | None
-    revision: str | None
-    changes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    """What ``check`` found.
-
-    Attributes:
-        differences: Where the models and the migrations' head disagree (empty: they agree).
-        heads: The heads the scratch database was upgraded to.
-        scratch: Where the comparison ran, in words.
-    """
-
-    differences: list[str]
-    heads: list[str]
-    scratch: str
 
 
 class Migrations:
@@ -137,6 +75,7 @@ class Migrations:
         self._kernel = kernel
         self._components = components
         self._project: MigrationProject | None = None
+        self._runner = Runner(config, settings, kernel)
 
     @classmethod
     def from_file(cls, path: str | Path) -> Migrations:
@@ -180,8 +119,6 @@ class Migrations:
     def _url(self) -> str:
         return self.config.database.url
 
-    # -- without a database ----------------------------------------------------------------
-
     def init(self) -> list[Path]:
         """Create the migration folder (``env.py``, ``script.py.mako``, ``versions/``).
 
@@ -212,8 +149,8 @@ class Migrations:
                 f"nothing to merge: the migrations have one head ({heads[0] if heads else 'none'})",
                 code="nothing_to_merge",
             )
-        config = project.config(EnvState(self._url, self.settings.version_table))
-        script = self._alembic(command.merge, config, heads, message=message)
+        config = project.config(self._runner.state())
+        script = alembic(project, command.merge, config, heads, message=message)
         project.forget()
         assert script is not None  # a merge of two heads always writes a file
         return project.info(script)
@@ -234,13 +171,11 @@ class Migrations:
                     code="unknown_revision",
                 )
         output = io.StringIO()
-        config = project.config(EnvState(self._url, self.settings.version_table), output=output)
+        config = project.config(self._runner.state(), output=output)
         end = "heads" if target is None or target in HEADS else project.get(target).revision
         span = f"{project.get(start).revision}:{end}" if start is not None else end
-        self._alembic(command.upgrade, config, span, sql=True)
+        alembic(project, command.upgrade, config, span, sql=True)
         return output.getvalue()
-
-    # -- comparing on a scratch database ---------------------------------------------------
 
     async def revision(
         self, message: str, *, autogenerate: bool = False, empty: bool = False
@@ -260,10 +195,10 @@ class Migrations:
         head = project.app_head()
         options = {"head": head or "base", "version_path": str(project.versions)}
         if not autogenerate:
-            config = project.config(EnvState(self._url, self.settings.version_table))
-            written = self._alembic(command.revision, config, message, **options)
+            config = project.config(self._runner.state())
+            written = alembic(project, command.revision, config, message, **options)
             project.forget()
-            script = _one(written)
+            script = written_script(written)
             assert script is not None  # without autogenerate a file is always written
             return RevisionResult(Path(script.path), script.revision)
         changes: list[str] = []
@@ -276,12 +211,13 @@ class Migrations:
 
         def work(connection: Connection, state: EnvState) -> Any:
             config = project.config(state)
-            self._alembic(command.upgrade, config, "heads")
-            return self._alembic(command.revision, config, message, autogenerate=True, **options)
+            alembic(project, command.upgrade, config, "heads")
+            return alembic(project, command.revision, config, message, autogenerate=True, **options)
 
-        written, _ = await self._on_scratch(work, directives=directives)
+        metadata = await self.metadata()
+        written, _ = await self._runner.scratch(work, metadata, LOOM_TABLES, directives)
         project.forget()
-        script = _one(written)
+        script = written_script(written)
         if script is None:
             return RevisionResult(None, None, changes)
         return RevisionResult(Path(script.path), script.revision, changes)
@@ -297,47 +233,22 @@ class Migrations:
         found: list[str] = []
 
         def work(connection: Connection, state: EnvState) -> None:
-            self._alembic(command.upgrade, project.config(state), "heads")
+            alembic(project, command.upgrade, project.config(state), "heads")
             context = MigrationContext.configure(connection, opts=state.options())
             assert state.metadata is not None
             found.extend(describe(compare_metadata(context, state.metadata)))
 
-        _, scratch = await self._on_scratch(work)
+        metadata = await self.metadata()
+        _, scratch = await self._runner.scratch(work, metadata, LOOM_TABLES)
         heads = [head.id for head in self.heads()]
         return CheckResult(found, heads, scratch)
-
-    async def _on_scratch(
-        self, work: Callable[[Connection, EnvState], T], *, directives: Any = None
-    ) -> tuple[T, str]:
-        """Run ``work`` on a scratch database; its result and where the database was."""
-        metadata = await self.metadata()
-        async with scratch_database(self._url, self.config.database.connect_args) as (engine, at):
-            conn = await connect(engine, self._url)
-            try:
-                state = EnvState(
-                    self._url,
-                    self.settings.version_table,
-                    metadata=metadata,
-                    loom_tables=LOOM_TABLES,
-                    directives=directives,
-                )
-
-                def run(connection: Connection) -> T:
-                    with connection.begin():
-                        state.connection = connection
-                        return self._failing(work, connection, state, f"on {at}")
-
-                result = await conn.run_sync(run)
-            finally:
-                await conn.close()
-        return result, at
 
     async def metadata(self) -> sa.MetaData:
         """The metadata of the application's models and of Loom's tables, as the kernel
         compiles them (a kernel is booted without touching the database when none is given)."""
         kernel = self._kernel
         if kernel is not None:
-            return _persistence(kernel).base.metadata  # type: ignore[no-any-return]
+            return persistence(kernel).base.metadata  # type: ignore[no-any-return]
         from loom.core.bootstrap import Kernel
 
         config = self.config
@@ -352,9 +263,7 @@ class Migrations:
             ),
         )
         async with Kernel(quiet, self._components) as booted:
-            return _persistence(booted).base.metadata  # type: ignore[no-any-return]
-
-    # -- on the application's database ----------------------------------------------------
+            return persistence(booted).base.metadata  # type: ignore[no-any-return]
 
     async def upgrade(self, target: str | None = None) -> list[Step]:
         """Apply the revisions up to ``target`` (default: head), Loom's branch to its head.
@@ -368,14 +277,14 @@ class Migrations:
         project.app_head()
 
         def work(connection: Connection, state: EnvState) -> list[Step]:
-            current = self._current(connection)
-            self._refuse_unknown(current, connection)
+            current = current_heads(connection, self.settings.version_table)
+            refuse_unknown(project, current, self._url)
             config = project.config(state)
             for alembic_target in upgrade_targets(project, target, current):
-                self._alembic(command.upgrade, config, alembic_target)
+                alembic(project, command.upgrade, config, alembic_target)
             return state.applied
 
-        return await self._online(work, lock=True)
+        return await self._runner.online(work, lock=True)
 
     async def downgrade(self, target: str) -> list[Step]:
         """Revert revisions down to ``target``: an id, ``-N`` (the application's branch), or
@@ -387,13 +296,13 @@ class Migrations:
         project = self.project
 
         def work(connection: Connection, state: EnvState) -> list[Step]:
-            current = self._current(connection)
-            self._refuse_unknown(current, connection)
+            current = current_heads(connection, self.settings.version_table)
+            refuse_unknown(project, current, self._url)
             alembic_target = downgrade_target(project, target, current)
-            self._alembic(command.downgrade, project.config(state), alembic_target)
+            alembic(project, command.downgrade, project.config(state), alembic_target)
             return state.applied
 
-        return await self._online(work, lock=True)
+        return await self._runner.online(work, lock=True)
 
     async def stamp(self, target: str) -> list[Step]:
         """Record ``target`` (``head``: every head) as applied without running it: for a
@@ -409,17 +318,17 @@ class Migrations:
             resolved = project.get(resolved).revision
 
         def work(connection: Connection, state: EnvState) -> list[Step]:
-            self._alembic(command.stamp, project.config(state), resolved)
+            alembic(project, command.stamp, project.config(state), resolved)
             return state.applied
 
-        return await self._online(work, lock=True)
+        return await self._runner.online(work, lock=True)
 
     async def status(self) -> Status:
         """Where the database is: its revisions, the code's heads, what is pending."""
         project = self.project
 
         def work(connection: Connection, _state: EnvState) -> Status:
-            current = self._current(connection)
+            current = current_heads(connection, self.settings.version_table)
             unknown = tuple(rev for rev in current if not project.known(rev))
             applied: set[str] = set()
             script = project.script()
@@ -429,7 +338,7 @@ class Migrations:
             pending = [r for r in project.revisions() if r.id not in applied]
             return Status(tuple(current), unknown, tuple(self.heads()), tuple(reversed(pending)))
 
-        return await self._online(work, lock=False)
+        return await self._runner.online(work, lock=False)
 
     async def upgrade_at_boot(self) -> list[Step]:
         """``database.schema: migrate``: upgrade to head before the application starts.
@@ -447,160 +356,3 @@ class Migrations:
                 ", ".join(step.revision for step in steps),
             )
         return steps
-
-    def _current(self, connection: Connection) -> tuple[str, ...]:
-        context = MigrationContext.configure(
-            connection, opts={"version_table": self.settings.version_table}
-        )
-        return tuple(context.get_current_heads())
-
-    def _refuse_unknown(self, current: tuple[str, ...], connection: Connection) -> None:
-        project = self.project
-        unknown = [rev for rev in current if not project.known(rev)]
-        if not unknown:
-            return
-        heads = ", ".join(head.id for head in self.heads()) or "none"
-        place = where(self._url)
-        raise MigrationError(
-            f"{place} is at revision {', '.join(unknown)}, which the migrations in "
-            f"{project.versions} do not have (their head: {heads}): the database was migrated "
-            "by newer code. Deploy that code, or downgrade the database with it (`loom db "
-            "downgrade`); the application does not start on a schema it does not know",
-            code="database_ahead",
-        )
-
-    async def _online(self, work: Callable[[Connection, EnvState], T], *, lock: bool) -> T:
-        engine, owned = self._engine()
-        try:
-            conn = await connect(engine, self._url)
-            try:
-                state = EnvState(self._url, self.settings.version_table)
-                return await conn.run_sync(self._transaction, work, state, lock)
-            finally:
-                await conn.close()
-        finally:
-            if owned:
-                await engine.dispose()
-
-    def _transaction(
-        self,
-        connection: Connection,
-        work: Callable[[Connection, EnvState], T],
-        state: EnvState,
-        lock: bool,
-    ) -> T:
-        memory = connection.dialect.name == "sqlite" and is_memory(self._url)
-        if memory:
-            # The kernel's own connection: tables rebuilt by batch mode must not cascade.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
-        try:
-            try:
-                transaction = connection.begin()
-            except sa_exc.OperationalError as exc:
-                if "locked" not in str(exc):
-                    raise
-                raise locked(self.config.app.name, connection, self.settings.lock_timeout) from exc
-            with transaction:
-                if lock:
-                    take_lock(connection, self.config.app.name, self.settings.lock_timeout)
-                state.connection = connection
-                return self._failing(work, connection, state, f"on {where(self._url)}")
-        finally:
-            if memory:
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                connection.commit()
-
-    def _failing(
-        self,
-        work: Callable[[Connection, EnvState], T],
-        connection: Connection,
-        state: EnvState,
-        place: str,
-    ) -> T:
-        try:
-            return work(connection, state)
-        except (LoomError, KeyboardInterrupt):
-            raise
-        except sa_exc.DBAPIError as exc:
-            revision = _failed_revision(exc)
-            kept = ", ".join(step.revision for step in state.applied)
-            raise MigrationError(
-                f"the revision {revision or '?'} failed {place}: {_first_line(exc)}; it ran in "
-                f"one transaction with the rest of this command, which was rolled back (the "
-                f"revisions that had run, {kept or 'none'}, were undone too); fix the revision "
-                "and run it again",
-                code="migration_failed",
-            ) from exc
-
-    def _engine(self) -> tuple[AsyncEngine, bool]:
-        url = self._url
-        if is_memory(url):
-            if self._kernel is not None:
-                return _persistence(self._kernel).session_manager.engine, False
-            raise MigrationError(
-                f"database.url {url!r} is an in-memory SQLite database, which lives inside "
-                "one process only: there is nothing `loom db` could migrate; point it at a "
-                "file (sqlite+aiosqlite:///./app.db) or a server",
-                code="migration_failed",
-            )
-        try:
-            engine = migration_engine(
-                url, self.config.database.connect_args, lock_timeout=self.settings.lock_timeout
-            )
-        except (sa_exc.ArgumentError, sa_exc.InvalidRequestError, ImportError) as exc:
-            raise url_error(url, exc) from exc
-        return engine, True
-
-    def _alembic(self, run: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        try:
-            return run(*args, **kwargs)
-        except (CommandError, RevisionError) as exc:
-            raise self._translated(exc) from exc
-
-    def _translated(self, exc: Exception) -> MigrationError:
-        text = _first_line(exc)
-        if "Can't locate revision identified by" in text:
-            revision = text.split("'")[1] if "'" in text else text
-            return self.project.unknown(revision, exc)
-        if "is not a valid downgrade target" in text:
-            return MigrationError(
-                f"{text}: a downgrade goes to a revision below the database's current one; "
-                f"`loom db current {self.config_name}` shows where it is",
-                code="unknown_revision",
-            )
-        return MigrationError(f"Alembic refused: {text}", code="migration_failed")
-
-
-def _one(written: Any) -> Script | None:
-    """The script ``command.revision`` wrote (it answers a list, or nothing, at times)."""
-    if isinstance(written, list):
-        return written[0] if written else None
-    return written if isinstance(written, Script) else None
-
-
-def _persistence(kernel: Kernel) -> SQLAlchemyPersistence:
-    persistence = kernel.persistence
-    if not isinstance(persistence, SQLAlchemyPersistence):
-        raise MigrationError(
-            f"migrations need the SQLAlchemy persistence; this kernel runs on "
-            f"{type(persistence).__name__}",
-            code="migration_failed",
-        )
-    return persistence
-
-
-def _failed_revision(exc: BaseException) -> str | None:
-    """The revision whose ``upgrade()``/``downgrade()`` raised (its module's ``revision``)."""
-    found = None
-    for frame, _ in traceback.walk_tb(exc.__traceback__):
-        module = frame.f_globals
-        if "revision" in module and "down_revision" in module and "upgrade" in module:
-            found = str(module["revision"])
-    return found
-
-
-def _first_line(exc: BaseException) -> str:
-    original: Any = getattr(exc, "orig", None) or exc
-    text = str(original).strip().splitlines()
-    return text[0] if text else type(original).__name__

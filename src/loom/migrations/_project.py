@@ -124,8 +124,6 @@ class MigrationProject:
         (self.versions / ".keep").write_text("")
         return [*written, self.versions]
 
-    # -- Alembic ---------------------------------------------------------------------------
-
     def config(self, state: Any, *, output: io.StringIO | None = None) -> Config:
         """An Alembic config for this tree, handing ``state`` to the environment."""
         config = Config(
@@ -163,8 +161,6 @@ class MigrationProject:
     def forget(self) -> None:
         """Read the tree again next time (after a revision was written)."""
         self._script = None
-
-    # -- revisions -------------------------------------------------------------------------
 
     def is_loom(self, script: Script) -> bool:
         """Whether ``script`` is one of Loom's own revisions."""
