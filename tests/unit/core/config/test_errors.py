@@ -178,3 +178,20 @@ def test_the_default_page_size_cannot_exceed_the_maximum(tmp_path: Path) -> None
 
     with pytest.raises(ConfigError, match=r"rest\.default_limit \(200\) is above rest\.max_limit"):
         load_config(store)
+
+
+def test_a_section_of_an_extension_whose_extra_is_missing_names_the_extra(tmp_path: Path) -> None:
+    from loom.core.extension import ExtensionCatalog, MissingExtension
+
+    missing = MissingExtension("migrations", "loom-framework", "alembic", "migrations")
+    catalog = ExtensionCatalog((), (missing,))
+    store = write(tmp_path / "store.yaml", "migrations: {path: ../migrations}\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(store, extensions=catalog)
+
+    assert str(caught.value) == (
+        "the config has a 'migrations' section, which needs the 'migrations' extension, but "
+        "alembic is not installed; install the migrations extra: pip install "
+        "'loom-framework[migrations]'"
+    )
