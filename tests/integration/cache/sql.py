@@ -43,17 +43,27 @@ def fresh_base() -> type[Any]:
     return base
 
 
+async def session_manager(url: str, connect_args: dict[str, Any]) -> SessionManager:
+    """A session manager on a fresh base whose Gauge table exists."""
+    sm = SessionManager(url, connect_args=connect_args)
+    sm.base = fresh_base()
+    await sm.create_all(sm.base)
+    return sm
+
+
 def cached_repository(
-    sm: SessionManager, config: CacheConfig
+    sm: SessionManager | None, config: CacheConfig, repo: Any = None
 ) -> tuple[CachedRepository[Gauge, Any, Any, int], tuple[CacheGateway, CacheGateway]]:
-    """A cached Gauge repository whose invalidation runs after each commit of ``sm``."""
+    """A cached Gauge repository wired by hand, as the package docstring shows (it subscribes
+    itself to the post-commit channel of ``repo``, by default a plain repository of ``sm``)."""
     data, counters = CacheGateway.pair_from_config(config)
     resolver = GenerationalDependencyResolver(counters)
-    repo: RepositorySQLAlchemy[Gauge, int] = RepositorySQLAlchemy(sm, Gauge)
+    if repo is None:
+        assert sm is not None
+        repo = RepositorySQLAlchemy(sm, Gauge)
     cached: CachedRepository[Gauge, Any, Any, int] = CachedRepository(
         repo, config=config, cache=data, dependency_resolver=resolver
     )
-    sm.add_post_commit_hook(resolver)
     return cached, (data, counters)
 
 

@@ -7,7 +7,6 @@ import asyncio
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,34 +15,15 @@ import pytest
 from loom.core.cache import CacheConfig
 from loom.core.repository.sqlalchemy import SessionManager
 from tests.conftest import Database
-from tests.integration.cache.sql import Gauge, cached_repository, counting_statements, fresh_base
-from tests.integration.cache.stacks import memory_config, redis_config
+from tests.integration.cache.sql import (
+    Gauge,
+    cached_repository,
+    counting_statements,
+    session_manager,
+)
+from tests.integration.cache.stacks import redis_config
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
-def cache_config(request: pytest.FixtureRequest) -> CacheConfig:
-    if request.param == "memory":
-        return memory_config()
-    url = request.getfixturevalue("redis_url")
-    return redis_config(url, f"loomtest_{uuid.uuid4().hex[:12]}")
-
-
-async def _session_manager(db: Database) -> SessionManager:
-    sm = SessionManager(db.url, connect_args=db.connect_args)
-    sm.base = fresh_base()
-    await sm.create_all(sm.base)
-    return sm
-
-
-@pytest.fixture
-async def sm(db: Database) -> AsyncIterator[SessionManager]:
-    manager = await _session_manager(db)
-    try:
-        yield manager
-    finally:
-        await manager.dispose()
 
 
 async def test_a_rolled_back_write_leaves_the_cache_untouched(
@@ -98,7 +78,7 @@ async def test_two_processes_never_read_older_than_the_last_commit(
 ) -> None:
     namespace = f"loomtest_{uuid.uuid4().hex[:12]}"
     config = redis_config(redis_url, namespace)
-    sm = await _session_manager(postgres_db)
+    sm = await session_manager(postgres_db.url, postgres_db.connect_args)
     cached, gateways = cached_repository(sm, config)
     rows = 8
     for row_id in range(rows):

@@ -12,6 +12,7 @@ from loom.core.repository.abc import RepoFor
 from loom.core.transaction import Propagation
 
 if TYPE_CHECKING:
+    from loom.core.cache import InvalidationJournal
     from loom.core.job import JobLedger
     from loom.core.outbox import OutboxStore
 
@@ -45,6 +46,12 @@ class Persistence(Protocol):
     def outbox_storage(self) -> tuple[OutboxStore, JobLedger]:
         """The outbox store and the job ledger in this database (their tables join the
         schema, so call it before :meth:`start`)."""
+        ...
+
+    def cache_journal(self) -> InvalidationJournal | None:
+        """The journal of cache invalidations a shared cache did not receive, kept in this
+        database; ``None`` when no other process can share the database (in-memory SQLite).
+        Its table joins the schema, so call it before :meth:`start`."""
         ...
 
     async def start(self, *, create_schema: bool) -> None:

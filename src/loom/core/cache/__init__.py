@@ -11,13 +11,25 @@ Build a kernel's backends from its config without aiocache's process-wide regist
     resolver = GenerationalDependencyResolver(counters)
     products = CachedRepository(repo, config=config, cache=data, dependency_resolver=resolver)
 
+The cached repository subscribes the resolver to ``repo``'s session manager, so every commit
+bumps the counters of what it wrote. An :class:`InvalidationJournal` (the database's, in the
+SQLAlchemy adapter) keeps the bumps that could not reach a shared cache until a process applies
+them (:class:`JournalApplier`).
+
 This package imports msgspec, aiocache, the standard library and ``loom.core``; never
 sqlalchemy, fastapi, celery or redis (Redis is reached through ``aiocache.RedisCache.client``).
 """
 
+from loom.core.cache._applier import JournalApplier
 from loom.core.cache._backend import CacheBackend, CacheStats
 from loom.core.cache._config import CacheConfig
 from loom.core.cache._gateway import CacheGateway
+from loom.core.cache._journal import (
+    InvalidationJournal,
+    JournalListener,
+    MemoryInvalidationJournal,
+    Wake,
+)
 from loom.core.cache._markers import cache_query, cached, is_cached
 from loom.core.cache._memory import BoundedMemoryCache
 from loom.core.cache._repository import CachedRepository
@@ -33,7 +45,12 @@ __all__ = [
     "CachedRepository",
     "DependencyResolver",
     "GenerationalDependencyResolver",
+    "InvalidationJournal",
+    "JournalApplier",
+    "JournalListener",
+    "MemoryInvalidationJournal",
     "MsgspecSerializer",
+    "Wake",
     "cache_query",
     "cached",
     "is_cached",

@@ -14,6 +14,9 @@ import msgspec
 
 from loom.core.errors import ConfigError
 
+COUNTER_TTL_MARGIN = 60
+"""Seconds a generation counter outlives the longest-lived entry that can depend on it."""
+
 _YAML_ALIASES = {"aiocache": "aiocache_config"}
 """Spellings accepted by :meth:`CacheConfig.from_mapping` (the documents write ``aiocache:``)."""
 
@@ -44,6 +47,10 @@ class CacheConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             (``None``: the memory backend's default bound).
         ttl_jitter: Fraction of a TTL added at random to each write, so entries written
             together do not expire together (0 disables).
+        invalidation_wait: Seconds a write whose counter bump could not reach a shared cache
+            waits for another process to apply it from the database's journal (0: no wait).
+        invalidation_poll: Seconds between two looks at that journal when the database cannot
+            announce records (SQLite) or an announcement was lost.
     """
 
     enabled: bool = True
@@ -55,6 +62,8 @@ class CacheConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ttl: dict[str, int] = msgspec.field(default_factory=dict)
     max_size: int | None = None
     ttl_jitter: float = 0.1
+    invalidation_wait: float = 2.0
+    invalidation_poll: float = 1.0
 
     def __post_init__(self) -> None:
         if self.max_size is not None and self.max_size < 1:
@@ -62,6 +71,14 @@ class CacheConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         if not 0 <= self.ttl_jitter <= 1:
             raise ConfigError(
                 f"cache.ttl_jitter must be a fraction between 0 and 1, got {self.ttl_jitter}"
+            )
+        if self.invalidation_wait < 0:
+            raise ConfigError(
+                f"cache.invalidation_wait must be 0 or more seconds, got {self.invalidation_wait}"
+            )
+        if self.invalidation_poll <= 0:
+            raise ConfigError(
+                f"cache.invalidation_poll must be more than 0 seconds, got {self.invalidation_poll}"
             )
 
     @property
@@ -128,6 +145,20 @@ class CacheConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             Seconds, from :attr:`ttl` (``"<entity>_list"``) or :attr:`default_list_ttl`.
         """
         return self.ttl.get(f"{entity}_list", self.default_list_ttl)
+
+    @property
+    def counter_ttl(self) -> int | None:
+        """Seconds a generation counter lives after its last bump or dependent write.
+
+        Longer than any entry of this config can live (the longest TTL, its jitter included,
+        plus :data:`COUNTER_TTL_MARGIN`), so a counter never expires under a live entry;
+        ``None`` (no expiry) when some TTL is 0, which means entries that never expire.
+        """
+        ttls = [self.default_ttl, self.default_list_ttl, *self.ttl.values()]
+        if min(ttls) <= 0:
+            return None
+        longest = max(ttls)
+        return longest + int(longest * self.ttl_jitter) + COUNTER_TTL_MARGIN
 
     def jittered(self, ttl: int) -> int:
         """``ttl`` plus a random share of up to :attr:`ttl_jitter` of it.

@@ -16,6 +16,38 @@ from loom.core.model import ModelInfo, model_info
 logger = logging.getLogger("loom.cache")
 
 
+def read_entities(info: ModelInfo) -> set[str]:
+    """Every entity a cached read of ``info``'s model can depend on, under any profile.
+
+    The model's own entity, the targets of its relations and the ``depends_on`` of its
+    projections: writes to these must bump counters; writes to other entities need not.
+    A relation target that cannot be resolved is left out (its profile is not cached).
+
+    Args:
+        info: The cached model.
+
+    Returns:
+        Entity names.
+    """
+    entities = {info.entity}
+    for relation in info.relations.values():
+        target = _target(info, relation.target)
+        if target is not None:
+            entities.add(target)
+    for projection in info.projections.values():
+        entities.update(projection.depends_on)
+    return entities
+
+
+def _target(info: ModelInfo, target: Any) -> str | None:
+    if isinstance(target, str):
+        target = getattr(sys.modules.get(info.model.__module__), target, None)
+    try:
+        return model_info(target).entity
+    except Exception:
+        return None
+
+
 def profile_dependencies(
     info: ModelInfo, resolver: DependencyResolver, profile: str
 ) -> list[str] | None:

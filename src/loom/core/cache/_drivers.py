@@ -60,16 +60,28 @@ class Driver(Protocol):
         """Store raw values, each with ``ttl`` seconds of life (``None``: no expiry)."""
         ...
 
-    async def add_many(self, pairs: Sequence[tuple[str, Any]]) -> None:
-        """Store each value only where its key holds nothing (``SET NX``)."""
+    async def add_many(self, items: Sequence[tuple[str, Any, int | None]]) -> None:
+        """Store each ``(key, value, ttl)`` only where its key holds nothing (``SET NX``)."""
         ...
 
     async def incr(self, key: str, delta: int) -> int:
         """Atomically add ``delta``; return the new value."""
         ...
 
-    async def bump(self, keys: Sequence[str], initial: Callable[[], int]) -> None:
-        """Increment counters, starting a missing one at ``initial()`` rather than zero."""
+    async def bump(self, keys: Sequence[str], initial: Callable[[], int], ttl: int | None) -> None:
+        """Increment counters, starting a missing one at ``initial()`` rather than zero, and
+        give each ``ttl`` seconds of life from now (``None``: no expiry)."""
+        ...
+
+    async def store(
+        self,
+        pairs: Sequence[tuple[str, Any]],
+        ttl: int | None,
+        touch: Sequence[str],
+        touch_ttl: int | None,
+    ) -> None:
+        """:meth:`set_many`, and extend the life of the keys in ``touch`` to ``touch_ttl``
+        seconds, in one round trip (``touch_ttl`` ``None``: leave them as they are)."""
         ...
 
     async def exists(self, key: str) -> bool:
@@ -116,21 +128,40 @@ class RedisDriver(_Keys):
                 pipe.set(key, value, ex=ttl or None)
             await pipe.execute()
 
-    async def add_many(self, pairs: Sequence[tuple[str, Any]]) -> None:
+    async def add_many(self, items: Sequence[tuple[str, Any, int | None]]) -> None:
         async with self._client.pipeline(transaction=False) as pipe:
-            for key, value in pairs:
-                pipe.set(key, value, nx=True)
+            for key, value, ttl in items:
+                pipe.set(key, value, nx=True, ex=ttl or None)
             await pipe.execute()
 
     async def incr(self, key: str, delta: int) -> int:
         return int(await self._client.incrby(key, delta))
 
-    async def bump(self, keys: Sequence[str], initial: Callable[[], int]) -> None:
+    async def bump(self, keys: Sequence[str], initial: Callable[[], int], ttl: int | None) -> None:
         # MULTI so no reader sees a counter between its random start and the increment.
         async with self._client.pipeline(transaction=True) as pipe:
             for key in keys:
                 pipe.set(key, initial(), nx=True)
                 pipe.incr(key)
+                if ttl:
+                    pipe.expire(key, ttl)
+            await pipe.execute()
+
+    async def store(
+        self,
+        pairs: Sequence[tuple[str, Any]],
+        ttl: int | None,
+        touch: Sequence[str],
+        touch_ttl: int | None,
+    ) -> None:
+        if not touch_ttl or not touch:
+            await self.set_many(pairs, ttl)
+            return
+        async with self._client.pipeline(transaction=False) as pipe:
+            for key, value in pairs:
+                pipe.set(key, value, ex=ttl or None)
+            for key in touch:
+                pipe.expire(key, touch_ttl)
             await pipe.execute()
 
     async def exists(self, key: str) -> bool:
@@ -180,17 +211,32 @@ class LocalDriver(_Keys):
         for key, value in pairs:
             self._cache.set_now(key, value, ttl)
 
-    async def add_many(self, pairs: Sequence[tuple[str, Any]]) -> None:
-        for key, value in pairs:
-            self._cache.add_now(key, value)
+    async def add_many(self, items: Sequence[tuple[str, Any, int | None]]) -> None:
+        for key, value, ttl in items:
+            self._cache.add_now(key, value, ttl)
 
     async def incr(self, key: str, delta: int) -> int:
         return self._cache.incr_now(key, delta)
 
-    async def bump(self, keys: Sequence[str], initial: Callable[[], int]) -> None:
+    async def bump(self, keys: Sequence[str], initial: Callable[[], int], ttl: int | None) -> None:
         for key in keys:
             self._cache.add_now(key, initial())
             self._cache.incr_now(key, 1)
+            if ttl:
+                self._cache.touch_now(key, ttl)
+
+    async def store(
+        self,
+        pairs: Sequence[tuple[str, Any]],
+        ttl: int | None,
+        touch: Sequence[str],
+        touch_ttl: int | None,
+    ) -> None:
+        for key, value in pairs:
+            self._cache.set_now(key, value, ttl)
+        if touch_ttl:
+            for key in touch:
+                self._cache.touch_now(key, touch_ttl)
 
     async def exists(self, key: str) -> bool:
         return self._cache.get_now(key) is not None
@@ -220,21 +266,35 @@ class AiocacheDriver(_Keys):
         for key, value in pairs:
             await self._cache.set(key, value, ttl=ttl, dumps_fn=_identity, namespace="")
 
-    async def add_many(self, pairs: Sequence[tuple[str, Any]]) -> None:
-        for key, value in pairs:
+    async def add_many(self, items: Sequence[tuple[str, Any, int | None]]) -> None:
+        for key, value, ttl in items:
             try:
-                await self._cache.add(key, value, dumps_fn=_identity, namespace="")
+                await self._cache.add(key, value, ttl=ttl, dumps_fn=_identity, namespace="")
             except ValueError:
                 continue  # already present: exactly what SET NX leaves alone
 
     async def incr(self, key: str, delta: int) -> int:
         return int(await self._cache.increment(key, delta, namespace=""))
 
-    async def bump(self, keys: Sequence[str], initial: Callable[[], int]) -> None:
+    async def bump(self, keys: Sequence[str], initial: Callable[[], int], ttl: int | None) -> None:
         for key in keys:
             if await self._cache.increment(key, 1, namespace="") == 1:
                 # The counter was missing (evicted): restart it somewhere never seen before.
                 await self._cache.set(key, initial(), dumps_fn=_identity, namespace="")
+            if ttl:
+                await self._cache.expire(key, ttl, namespace="")
+
+    async def store(
+        self,
+        pairs: Sequence[tuple[str, Any]],
+        ttl: int | None,
+        touch: Sequence[str],
+        touch_ttl: int | None,
+    ) -> None:
+        await self.set_many(pairs, ttl)
+        if touch_ttl:
+            for key in touch:
+                await self._cache.expire(key, touch_ttl, namespace="")
 
     async def exists(self, key: str) -> bool:
         return bool(await self._cache.exists(key, namespace=""))

@@ -73,6 +73,11 @@ class CacheGateway:
         self._health = Health(alias, self.stats, retry_after=retry_after, clock=clock)
 
     @property
+    def shared(self) -> bool:
+        """Whether other processes can reach this backend (Redis), unlike in-process memory."""
+        return self._local is None
+
+    @property
     def degraded(self) -> bool:
         """Whether the backend is failing and reads are going to the database."""
         return self._health.down

@@ -52,7 +52,8 @@ class Health:
         self.name = name
         self.stats = stats
         self.retry_after = retry_after
-        self._clock = clock
+        self.clock = clock
+        """The monotonic clock of the probe schedule."""
         self._down = False
         self._retry_at = 0.0
 
@@ -69,7 +70,7 @@ class Health:
         """
         if not self._down:
             return True
-        now = self._clock()
+        now = self.clock()
         if now < self._retry_at:
             return False
         self._retry_at = now + self.retry_after
@@ -98,7 +99,7 @@ class Health:
                 exc,
             )
             return
-        self._retry_at = self._clock() + self.retry_after
+        self._retry_at = self.clock() + self.retry_after
         if not self._down:
             self._down = True
             logger.warning(

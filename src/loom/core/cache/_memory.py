@@ -115,6 +115,15 @@ class BoundedMemoryCache(SimpleMemoryCache):  # type: ignore[misc]  # aiocache i
             self._store.popitem(last=False)
         return value
 
+    def touch_now(self, key: str, ttl: float) -> bool:
+        """Give the live value under ``key`` ``ttl`` seconds of life from now; ``False`` when
+        there is none."""
+        entry = self._store.get(key)
+        if entry is None or self.get_now(key) is None:
+            return False
+        self._store[key] = (entry[0], time.monotonic() + ttl)
+        return True
+
     def delete_now(self, key: str) -> int:
         """Delete ``key``; return 1 if it held a live value, else 0."""
         live = self.get_now(key) is not None

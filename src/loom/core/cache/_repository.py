@@ -3,8 +3,9 @@
 Reads by id and list reads are served from the cache when the fingerprint stored with the value
 matches the current generation counters of its tags; everything else is forwarded. Inside an
 open write transaction reads bypass the cache entirely (the transaction may hold uncommitted
-changes). Writes are forwarded; the counters move only in :meth:`on_transaction_committed`,
-which the transaction machinery calls after a successful commit.
+changes). Writes are forwarded; the counters move only after a successful commit: the cached
+repository subscribes its resolver to the post-commit channel of the repository it wraps (its
+session manager), whoever built it.
 
 Imports msgspec, the standard library and ``loom.core`` (never an adapter library).
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import math
+import time
 import typing
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -23,14 +26,15 @@ import msgspec
 
 from loom.core.cache._backend import CacheBackend, CacheStats
 from loom.core.cache._config import CacheConfig
-from loom.core.cache._dependencies import profile_dependencies
+from loom.core.cache._dependencies import profile_dependencies, read_entities
 from loom.core.cache._envelope import MISS, encode_payload, open_envelope, query_fingerprint, seal
 from loom.core.cache._gateway import CacheGateway
 from loom.core.cache._markers import QUERY_ATTR, CacheQuery
 from loom.core.cache._resolver import DependencyResolver
 from loom.core.cache._singleflight import SingleFlight
+from loom.core.cache._subscription import subscribe
 from loom.core.errors import ConfigError
-from loom.core.events import MutationEvent
+from loom.core.events import MutationEvent, SupportsPostCommit
 from loom.core.model import ModelInfo, model_info
 from loom.core.query import (
     CursorResult,
@@ -75,6 +79,12 @@ def _model_of(repository: Any, model: type[Any] | None) -> type[Any]:
 class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
     """Cache-aside wrapper with generational invalidation.
 
+    Building one subscribes ``dependency_resolver`` to the post-commit channel of
+    ``repository`` (its session manager): every transaction that channel commits bumps the
+    counters of what it wrote, whichever repository wrote it. Share one resolver between the
+    cached repositories of a process; the channel keeps one registration per resolver, so
+    each commit bumps once.
+
     Args:
         repository: The repository to wrap (it must expose its model as ``model``, or pass
             ``model=``).
@@ -106,7 +116,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         self.stats: CacheStats = stats if isinstance(stats, CacheStats) else CacheStats()
         """Hits, misses, errors and bypasses (shared with the data gateway)."""
         self._flights: SingleFlight[_Loaded] = SingleFlight()
-        self._recent: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
+        self._recent: OrderedDict[tuple[str, bytes], tuple[bytes, float]] = OrderedDict()
         model_type = self._info.model
         self._one_decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(model_type | None)
         self._page_decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(
@@ -122,6 +132,16 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         )
         self._custom: dict[str, Callable[..., Awaitable[Any]]] = {}
         self._joint = getattr(dependency_resolver, "fingerprint_and_get", None)
+        self._store = getattr(dependency_resolver, "store", None)
+        self._watch = getattr(dependency_resolver, "watch", None)
+        if self._watch is not None:
+            self._watch([self._entity], rows=True)
+            self._watch(read_entities(self._info))
+        require_ttl = getattr(dependency_resolver, "require_ttl", None)
+        if require_ttl is not None:
+            require_ttl(config.counter_ttl)
+        hook = dependency_resolver if isinstance(dependency_resolver, SupportsPostCommit) else self
+        self._channel = subscribe(repository, hook, self._entity)
 
     def __repr__(self) -> str:
         return f"CachedRepository({self._repository!r}, entity={self._entity!r})"
@@ -168,6 +188,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         return await self._fill(  # type: ignore[no-any-return]
             fetched,
             key,
+            tags,
             self._one_decoder,
             self._single_ttl,
             lambda: self._repository.get_by_id(obj_id, profile),
@@ -340,7 +361,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         value = self._open(fetched, key, decoder)
         if value is not MISS:
             return value
-        return await self._fill(fetched, key, decoder, ttl, load)
+        return await self._fill(fetched, key, tags, decoder, ttl, load)
 
     def _fetch(self, tags: list[str], key: str) -> Awaitable[_Fetched | None]:
         """The fingerprint of ``tags`` and the raw value under ``key``, ``None`` when the cache
@@ -364,15 +385,21 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         recent = self._recent.get((key, fingerprint))
         if recent is None:
             return MISS
+        payload, expires = recent
+        if expires <= time.monotonic():
+            # The entry it stored has expired too: its TTL bounds how long a value may live.
+            del self._recent[(key, fingerprint)]
+            return MISS
         # A load for these very counters finished after our read was answered (its flight is
         # gone): as valid as the entry it stored.
         self.stats.hits += 1
-        return decoder.decode(recent)
+        return decoder.decode(payload)
 
     async def _fill(
         self,
         fetched: _Fetched | None,
         key: str,
+        tags: list[str],
         decoder: msgspec.msgpack.Decoder[Any],
         ttl: int,
         load: Callable[[], Awaitable[Any]],
@@ -386,7 +413,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         # The fingerprint is part of the flight key: a reader that saw newer counters (a write
         # committed meanwhile) must not share a load that may predate that commit.
         (value, payload), led = await self._flights.run(
-            (key, fingerprint), lambda: self._load_and_store(key, fingerprint, ttl, load)
+            (key, fingerprint), lambda: self._load_and_store(key, tags, fingerprint, ttl, load)
         )
         if led or payload is None:
             return value
@@ -406,6 +433,7 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
     async def _load_and_store(
         self,
         key: str,
+        tags: list[str],
         fingerprint: bytes,
         ttl: int,
         load: Callable[[], Awaitable[Any]],
@@ -416,14 +444,20 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         except (TypeError, msgspec.EncodeError) as exc:
             logger.warning("cache: result under %r cannot be encoded, not cached: %r", key, exc)
             return value, None
-        # Remembered before the flight ends, so a reader whose miss raced this load finds it.
-        self._recent[(key, fingerprint)] = payload
-        while len(self._recent) > _RECENT_LOADS:
-            self._recent.popitem(last=False)
         envelope = seal(fingerprint, payload)
         ttl = self._config.jittered(ttl)
+        # Remembered before the flight ends, so a reader whose miss raced this load finds it;
+        # no longer than the entry it stores lives.
+        self._recent[(key, fingerprint)] = (payload, time.monotonic() + (ttl or math.inf))
+        while len(self._recent) > _RECENT_LOADS:
+            self._recent.popitem(last=False)
         if isinstance(self._cache, CacheGateway):
-            await self._cache._write([(self._cache._full_key(key), envelope)], ttl)
+            if self._store is not None:
+                # The value and its counters' lives in one round trip: a counter never expires
+                # before an entry that depends on it.
+                await self._store(tags, self._cache, key, envelope, ttl)
+            else:
+                await self._cache._write([(self._cache._full_key(key), envelope)], ttl)
         else:
             try:
                 await self._cache.set_value(key, envelope, ttl)
@@ -436,6 +470,8 @@ class CachedRepository(Generic[OutputT, CreateT, UpdateT, IdT]):
         deps: list[str] | None = self._dependencies.get(profile, _UNKNOWN)
         if deps is _UNKNOWN:
             deps = profile_dependencies(self._info, self._resolver, profile)
+            if deps and self._watch is not None:
+                self._watch(tag for tag in deps if ":" not in tag)
             # Profile names come from clients (a query parameter): remember only those the
             # model declares, so the memo stays bounded.
             if profile == "default" or profile in self._declared_profiles:

@@ -5,83 +5,40 @@ Every cached value depends on tags: the entity tag (``products``: every row), an
 generation counter; a committed write increments the counters of the tags it touched, and a
 value is valid only while the fingerprint of its tags' counters is the one stored with it.
 
-Counters never repeat a value, so an old entry can never become valid again: a counter that is
-missing (a fresh, restarted or evicting server) restarts at a random point of a 60-bit range,
-and a global epoch token -- read with the counters in the same MGET -- is replaced whenever a
-bump could not be delivered.
+Counters live ``counter_ttl`` seconds after their last bump or dependent write, longer than
+any entry that depends on them, and exist only for the entities some cached read depends on
+(when the resolver is told which: ``watched``). A bump that cannot be delivered is handed to
+:class:`~loom.core.cache._recovery.Recovery` (durable record, blocked reads).
 
 Imports the standard library and ``loom.core`` only; storage goes through the gateway.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from loom.core.cache._backend import CacheBackend
+from loom.core.cache._counters import (
+    EPOCH_KEY,
+    TAG_PREFIX,
+    Digests,
+    Route,
+    canonical,
+    initial_counter,
+    new_epoch,
+)
 from loom.core.cache._gateway import CacheGateway
+from loom.core.cache._journal import InvalidationJournal
+from loom.core.cache._recovery import Recovery
 from loom.core.errors import CacheError
 from loom.core.events import MutationEvent
 
 logger = logging.getLogger("loom.cache")
 
-EPOCH_KEY = "loom:epoch"
-"""Key of the global epoch token, stored beside the counters."""
-TAG_PREFIX = "loom:gen:"
-"""Prefix of generation-counter keys (``loom:gen:products:list``)."""
-
-
-def _initial_counter() -> int:
-    # Random start: a counter that vanished and restarts cannot reach a generation it had.
-    return secrets.randbits(60) + 1
-
-
-def _new_epoch() -> str:
-    return secrets.token_hex(8)
-
-
-def _canonical(value: Any) -> bytes | None:
-    """Counter or epoch as bytes, identical whether read raw (Redis) or as a Python value."""
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | str):
-        return str(value).encode()
-    return None
-
-
-_DIGESTS_KEPT = 4096
-"""Digests remembered per resolver: counters change rarely, so most reads repeat one."""
-
-
-def _digest(joined: bytes) -> bytes:
-    # Hex as bytes: what envelopes store and compare, with no encode per hit.
-    return hashlib.blake2b(joined, digest_size=12).hexdigest().encode()
-
-
-class _Route:
-    """How one data gateway is read together with the counters, worked out once per pair.
-
-    Full keys are built by concatenating fixed prefixes when both gateways use aiocache's own
-    key builder; in-process backends are read without a coroutine.
-    """
-
-    __slots__ = ("counters_now", "data_now", "epoch_key", "joint", "tag_prefix", "value_prefix")
-
-    def __init__(self, counters: CacheGateway, data: CacheGateway) -> None:
-        self.epoch_key = counters._full_key(EPOCH_KEY)
-        self.tag_prefix = None if counters._prefix is None else counters._prefix + TAG_PREFIX
-        self.value_prefix = data._prefix
-        self.joint = data is counters or data._colocated(counters)
-        """One read of the data backend answers counters and value together."""
-        self.counters_now = counters._local is not None
-        self.data_now = data._local is not None
+__all__ = ["EPOCH_KEY", "TAG_PREFIX", "DependencyResolver", "GenerationalDependencyResolver"]
 
 
 @runtime_checkable
@@ -113,24 +70,83 @@ class GenerationalDependencyResolver:
     the entity tag, which every value of the entity depends on. Events naming other entities
     (cascades, projections' ``depends_on``) bump those entities' tags the same way.
 
-    The resolver is also a post-commit hook (``on_transaction_committed``); register it once.
+    The resolver is also a post-commit hook (``on_transaction_committed``); a
+    :class:`~loom.core.cache.CachedRepository` registers it on its repository's session
+    manager. Share one resolver per process and counter backend.
 
     Args:
         cache: The counter backend (a :class:`CacheGateway` for one-round-trip reads).
+        journal: Where bumps that could not be delivered are recorded durably, so that every
+            process catches up (the kernel passes the database's journal).
+        watched: Entities some cached read depends on; events of other entities bump
+            nothing (``None``: every entity). Cached repositories add theirs (:meth:`watch`).
+        counter_ttl: Seconds a counter lives after its last bump or dependent write
+            (``None``: no expiry); cached repositories raise it to their config's
+            :attr:`CacheConfig.counter_ttl`.
+        wait: Seconds a writer whose bump was lost waits for another process to apply it.
     """
 
-    def __init__(self, cache: CacheBackend) -> None:
+    def __init__(
+        self,
+        cache: CacheBackend,
+        *,
+        journal: InvalidationJournal | None = None,
+        watched: Iterable[str] | None = None,
+        counter_ttl: int | None = None,
+        wait: float = 2.0,
+    ) -> None:
         self.cache = cache
         self._gateway = cache if isinstance(cache, CacheGateway) else None
-        self._pending_epoch = False
+        health = self._gateway._health if self._gateway is not None else None
+        self.recovery = Recovery(
+            journal,
+            self._reset_epoch,
+            wait=wait,
+            # Attempts to catch up follow the backend's own probe schedule.
+            retry_after=health.retry_after if health is not None else 1.0,
+            clock=health.clock if health is not None else time.monotonic,
+        )
+        """The blocked state and the journal of lost bumps."""
+        self.watched: set[str] | None = None if watched is None else set(watched)
+        """Entities whose writes bump counters (``None``: every entity)."""
+        self._rows: set[str] = set()
+        """Watched entities whose rows are cached one by one (the others only in lists)."""
+        self.counter_ttl = counter_ttl
+        self._ttl_fixed = False
         self._last_events: tuple[MutationEvent, ...] | None = None
-        self._routes: dict[CacheGateway, _Route] = {}
-        self._digests: dict[bytes, bytes] = {}
+        self._routes: dict[CacheGateway, Route] = {}
+        self._digests = Digests()
 
     @property
     def invalidation_pending(self) -> bool:
-        """Whether a bump failed and the epoch must change before any hit is served."""
-        return self._pending_epoch
+        """Whether this process serves nothing from the cache until it caught up on lost
+        invalidations (its counter backend failed)."""
+        return self.recovery.blocked
+
+    # Configuration, from the cached repositories.
+
+    def watch(self, entities: Iterable[str], *, rows: bool = False) -> None:
+        """Add entities some cached read depends on (no effect when every entity is watched).
+
+        Args:
+            entities: Entity names.
+            rows: Whether their rows are cached by id (a cached repository's own entity), so
+                writes bump per-row counters too; entities read only through other models'
+                profiles need their entity and list counters alone.
+        """
+        if self.watched is not None:
+            self.watched.update(entities)
+            if rows:
+                self._rows.update(entities)
+
+    def require_ttl(self, seconds: int | None) -> None:
+        """Make counters live at least ``seconds`` (``None``: entries that never expire, so
+        counters never expire either)."""
+        if seconds is None:
+            self._ttl_fixed = True
+            self.counter_ttl = None
+        elif not self._ttl_fixed:
+            self.counter_ttl = max(self.counter_ttl or 0, seconds)
 
     # Tags.
 
@@ -164,8 +180,16 @@ class GenerationalDependencyResolver:
         return [entity, f"{entity}:list"]
 
     def event_tags(self, event: MutationEvent) -> set[str]:
-        """The tags one committed write invalidates."""
+        """The tags one committed write invalidates (none for an entity no read depends on)."""
         entity = event.entity
+        if self.watched is not None:
+            if entity not in self.watched:
+                return set()
+            if entity not in self._rows:
+                # Read only as another model's relation or projection: through its list tag.
+                if event.op == "deleted" or not event.ids:
+                    return {entity, f"{entity}:list"}
+                return {f"{entity}:list"}
         if event.op == "deleted" or not event.ids:
             # Deletes may cascade inside the database; without ids we cannot be precise.
             return {entity, f"{entity}:list"}
@@ -182,8 +206,8 @@ class GenerationalDependencyResolver:
     async def bump_from_events(self, events: tuple[MutationEvent, ...]) -> None:
         """Increment the counters of every tag the events touched; never raises.
 
-        A bump that cannot be delivered marks the epoch for replacement: until that succeeds,
-        no cached value is served by this process.
+        A bump that cannot be delivered is recorded in the journal and blocks this process's
+        cached reads until it is applied (see :class:`~loom.core.cache._recovery.Recovery`).
 
         Args:
             events: The events of one committed transaction.
@@ -195,49 +219,49 @@ class GenerationalDependencyResolver:
         tags: set[str] = set()
         for event in events:
             tags |= self.event_tags(event)
+        if not tags:
+            return
         keys = sorted(TAG_PREFIX + tag for tag in tags)
-        if self._pending_epoch:
-            await self._reset_epoch()
+        recovery = self.recovery
+        if recovery.blocked:
+            await recovery.unblock()
+        if not await self._bump(keys):
+            await recovery.lost(sorted(tags))
+
+    async def _bump(self, keys: list[str]) -> bool:
+        ttl = self.counter_ttl
         if self._gateway is not None:
             gateway = self._gateway
             full = [gateway._full_key(k) for k in keys]
             done = await gateway._call(
-                lambda: gateway._driver.bump(full, _initial_counter), "bump", True
+                lambda: gateway._driver.bump(full, initial_counter, ttl), "bump", True
             )
-            if not done:
-                self._mark_pending(keys)
-            return
+            return bool(done)
         try:
             for key in keys:
                 if await self.cache.incr(key) == 1:
-                    await self.cache.set_value(key, _initial_counter())
+                    await self.cache.set_value(key, initial_counter(), ttl)
         except Exception as exc:
             logger.warning("cache counter backend failed to bump %s: %r", keys, exc)
-            self._mark_pending(keys)
+            return False
+        return True
 
-    def _mark_pending(self, keys: Sequence[str]) -> None:
-        if not self._pending_epoch:
-            logger.warning(
-                "cache invalidation of %d tag(s) could not be delivered; this process serves "
-                "no cached value until the cache epoch is replaced (retried on the next use)",
-                len(keys),
-            )
-        self._pending_epoch = True
+    async def apply_pending(self) -> None:
+        """Apply the invalidations other processes recorded while they could not reach the
+        counters (the kernel polls this; a no-op without a journal)."""
+        await self.recovery.apply_pending()
 
     async def _reset_epoch(self) -> bool:
         """Replace the epoch token (invalidating everything); ``True`` once it succeeded."""
         if self._gateway is not None:
             gateway = self._gateway
-            ok = await gateway._write([(gateway._full_key(EPOCH_KEY), _new_epoch())], None)
+            ok = await gateway._write([(gateway._full_key(EPOCH_KEY), new_epoch())], None)
         else:
             try:
-                await self.cache.set_value(EPOCH_KEY, _new_epoch())
+                await self.cache.set_value(EPOCH_KEY, new_epoch())
                 ok = True
             except Exception:
                 ok = False
-        if ok:
-            self._pending_epoch = False
-            logger.warning("cache epoch replaced after a lost invalidation; cached values reload")
         return ok
 
     # Fingerprints.
@@ -252,23 +276,33 @@ class GenerationalDependencyResolver:
             A hex digest.
 
         Raises:
-            CacheError: When the counter backend is unavailable or an invalidation is pending.
+            CacheError: When the counter backend is unavailable or this process must catch up
+                on lost invalidations first and cannot.
         """
-        if self._pending_epoch and not await self._reset_epoch():
+        recovery = self.recovery
+        if recovery.blocked and not await recovery.unblock():
             raise CacheError("cache invalidation pending and the counter backend is unavailable")
         keys = [EPOCH_KEY, *(TAG_PREFIX + t for t in tags)]
         if self._gateway is not None:
             gateway = self._gateway
             full = [gateway._full_key(k) for k in keys]
             raw = await gateway._read(full, "fingerprint")
-            fp = None if raw is None else self._digest_of(raw)
+            fp = None if raw is None else self._digests.of(raw)
             if fp is None and raw is not None:
                 fp = await self._repair(full, raw)
         else:
             fp = await self._generic_fingerprint(keys)
         if fp is None:
+            recovery.saw_failure()
             raise CacheError(f"cache counter backend unavailable; no fingerprint for {tags}")
         return fp.decode()
+
+    def _route(self, data: CacheGateway) -> Route:
+        route = self._routes.get(data)
+        if route is None:
+            assert self._gateway is not None
+            route = self._routes[data] = Route(self._gateway, data)
+        return route
 
     async def fingerprint_and_get(
         self, tags: list[str], data: CacheBackend, key: str
@@ -283,7 +317,7 @@ class GenerationalDependencyResolver:
 
         Returns:
             ``(fingerprint as ASCII bytes, raw value or None)``, or ``None`` when the cache
-            cannot be used now (unavailable, or an invalidation is pending).
+            cannot be used now (unavailable, or lost invalidations not caught up on).
         """
         counters = self._gateway
         if counters is None or not isinstance(data, CacheGateway):
@@ -292,11 +326,10 @@ class GenerationalDependencyResolver:
             except CacheError:
                 return None
             return fp.encode(), await data.get_value(key)
-        if self._pending_epoch and not await self._reset_epoch():
+        recovery = self.recovery
+        if recovery.blocked and not await recovery.unblock():
             return None
-        route = self._routes.get(data)
-        if route is None:
-            route = self._routes[data] = _Route(counters, data)
+        route = self._routes.get(data) or self._route(data)
         prefix = route.tag_prefix
         if prefix is None:
             full = [route.epoch_key, *[counters._full_key(TAG_PREFIX + t) for t in tags]]
@@ -308,6 +341,7 @@ class GenerationalDependencyResolver:
             raw = data._read_now(full, "get")
             full.pop()
             if raw is None:
+                recovery.saw_failure()
                 return None
             value = raw.pop()
         elif route.joint:
@@ -315,11 +349,13 @@ class GenerationalDependencyResolver:
             # command directly, without two more frames to resume when the reply arrives.
             health = data._health
             if not health.allow():
+                recovery.saw_failure()
                 return None
             try:
                 raw = await data._driver.mget([*full, value_key])
             except Exception as exc:
                 health.failed(exc, "get")
+                recovery.saw_failure()
                 return None
             health.succeeded()
             value = raw.pop()
@@ -329,78 +365,92 @@ class GenerationalDependencyResolver:
             else:
                 raw = await counters._read(full, "fingerprint")
             if raw is None:
+                recovery.saw_failure()
                 return None
             keys = [value_key]
             got = data._read_now(keys, "get") if route.data_now else await data._read(keys, "get")
             if got is None:
                 return None
             value = got[0]
-        digest = self._digest_of(raw)
+        digest = self._digests.of(raw)
         if digest is not None:
             return digest, value
         repaired = await self._repair(full, raw)
         # Nothing stored can match counters that were just created: a miss.
         return None if repaired is None else (repaired, None)
 
-    def _digest_of(self, raw: Sequence[Any]) -> bytes | None:
-        parts: list[bytes] = []
-        for value in raw:
-            # Redis answers bytes, the memory backend ints and a str epoch: no conversion call.
-            cls = value.__class__
-            if cls is bytes:
-                part = value
-            elif cls is int:
-                part = b"%d" % value
-            elif cls is str:
-                part = value.encode()
-            else:
-                part = _canonical(value)
-            if part is None or (parts and not part.isdigit()):
-                return None
-            parts.append(part)
-        joined = b"\x00".join(parts)
-        # A pure function of the counters: remembering it is correct in every process.
-        digest = self._digests.get(joined)
-        if digest is None:
-            if len(self._digests) >= _DIGESTS_KEPT:
-                self._digests.clear()
-            digest = self._digests[joined] = _digest(joined)
-        return digest
+    async def store(
+        self, tags: Sequence[str], data: CacheGateway, key: str, envelope: bytes, ttl: int
+    ) -> None:
+        """Store a value that depends on ``tags`` and extend their counters' lives to
+        :attr:`counter_ttl`, in one round trip when both live on one server.
+
+        Args:
+            tags: The value's tags.
+            data: The data backend.
+            key: The value's key.
+            envelope: The sealed value.
+            ttl: The value's TTL in seconds.
+        """
+        pairs = [(data._full_key(key), envelope)]
+        counters = self._gateway
+        counter_ttl = self.counter_ttl
+        if counters is None or not counter_ttl:
+            await data._write(pairs, ttl)
+            return
+        touch = [counters._full_key(TAG_PREFIX + t) for t in tags]
+        if self._route(data).joint:
+            await data._call(
+                lambda: data._driver.store(pairs, ttl, touch, counter_ttl), "set", True
+            )
+            return
+        await data._write(pairs, ttl)
+        await counters._call(
+            lambda: counters._driver.store((), None, touch, counter_ttl), "touch counters", True
+        )
 
     async def _repair(self, full: list[str], raw: Sequence[Any]) -> bytes | None:
         """Create missing counters (at random starts) and the epoch, replace foreign values,
         and read the counters again."""
         gateway = self._gateway
         assert gateway is not None
-        missing: list[tuple[str, Any]] = []
+        ttl = self.counter_ttl
+        missing: list[tuple[str, Any, int | None]] = []
         foreign: list[tuple[str, Any]] = []
         for index, (key, value) in enumerate(zip(full, raw, strict=False)):
-            fresh = _new_epoch() if index == 0 else _initial_counter()
-            part = _canonical(value)
+            fresh = new_epoch() if index == 0 else initial_counter()
+            part = canonical(value)
             if part is None and value is None:
-                missing.append((key, fresh))
+                missing.append((key, fresh, None if index == 0 else ttl))
             elif part is None or (index and not part.isdigit()):
                 foreign.append((key, fresh))
         if missing and not await gateway._call(
             lambda: gateway._driver.add_many(missing), "create counters", True
         ):
+            self.recovery.saw_failure()
             return None
         if foreign:
             logger.warning("cache counters held foreign values and were reset: %s", foreign)
             if not await gateway._write(foreign, None):
+                self.recovery.saw_failure()
                 return None
         again = await gateway._read(full, "fingerprint")
-        return None if again is None else self._digest_of(again)
+        if again is None:
+            self.recovery.saw_failure()
+            return None
+        return self._digests.of(again)
 
     async def _generic_fingerprint(self, keys: list[str]) -> bytes | None:
         try:
             values = await self.cache.multi_get_values(keys)
             for index, value in enumerate(values):
-                if _canonical(value) is None:
-                    fresh = _new_epoch() if index == 0 else _initial_counter()
-                    await self.cache.set_value(keys[index], fresh)
+                if canonical(value) is None:
+                    fresh = new_epoch() if index == 0 else initial_counter()
+                    await self.cache.set_value(
+                        keys[index], fresh, None if index == 0 else self.counter_ttl
+                    )
                     values[index] = fresh
         except Exception as exc:
             logger.warning("cache counter backend failed to read %s: %r", keys, exc)
             return None
-        return self._digest_of(values)
+        return self._digests.of(values)

@@ -111,6 +111,11 @@ class CacheSection(Section, frozen=True):
         default_list_ttl: Seconds a list stays cached.
         ttl: Per-entity overrides (``user``, ``user_list``).
         max_size: Entry bound injected into in-memory backends.
+        ttl_jitter: Fraction of a TTL added at random to each write.
+        invalidation_wait: Seconds a write whose counter bump could not reach a shared cache
+            waits for another process to apply it (see the cache docs); 0 does not wait.
+        invalidation_poll: Seconds between two looks at the database's record of lost
+            invalidations, when it cannot announce them (SQLite) or an announcement was lost.
         aiocache: Backend settings by alias, in aiocache's own format (kept raw).
     """
 
@@ -121,6 +126,9 @@ class CacheSection(Section, frozen=True):
     default_list_ttl: NonNegativeInt = 120
     ttl: dict[str, int] = msgspec.field(default_factory=dict)
     max_size: PositiveInt | None = None
+    ttl_jitter: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.1
+    invalidation_wait: NonNegativeFloat = 2.0
+    invalidation_poll: PositiveFloat = 1.0
     aiocache: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
 
     def to_mapping(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from loom.core.cache import cache_query, cached
+from loom.core.cache import BoundedMemoryCache, cache_query, cached
 from loom.core.events import MutationEvent, SupportsPostCommit
 from loom.core.model import BaseModel, ColumnField, Projection, RelationField
 from loom.core.query import (
@@ -25,6 +25,28 @@ from loom.core.query import (
     PaginationMode,
     QuerySpec,
 )
+
+
+class FlakyMemoryCache(BoundedMemoryCache):
+    """A memory backend whose connection can be 'lost'."""
+
+    broken = False
+
+    def _check(self) -> None:
+        if self.broken:
+            raise ConnectionError("connection refused")
+
+    def get_many_now(self, keys: Any) -> list[Any]:
+        self._check()
+        return super().get_many_now(keys)
+
+    def set_now(self, key: str, value: Any, ttl: float | None = None) -> None:
+        self._check()
+        super().set_now(key, value, ttl)
+
+    def incr_now(self, key: str, delta: int = 1) -> int:
+        self._check()
+        return super().incr_now(key, delta)
 
 
 class Product(BaseModel):

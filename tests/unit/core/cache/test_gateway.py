@@ -19,7 +19,7 @@ from loom.core.cache import (
     MsgspecSerializer,
 )
 from loom.core.errors import CacheError, ConfigError
-from tests.unit.core.cache.fakes import FakeRepository, Product, commit, name_of
+from tests.unit.core.cache.fakes import FakeRepository, FlakyMemoryCache, Product, commit, name_of
 
 SERIALIZER = {"class": "loom.core.cache.serializer.MsgspecSerializer"}
 
@@ -27,28 +27,6 @@ SERIALIZER = {"class": "loom.core.cache.serializer.MsgspecSerializer"}
 class Point(msgspec.Struct):
     x: int
     y: int
-
-
-class FlakyMemoryCache(BoundedMemoryCache):
-    """A memory backend whose connection can be 'lost'."""
-
-    broken = False
-
-    def _check(self) -> None:
-        if self.broken:
-            raise ConnectionError("connection refused")
-
-    def get_many_now(self, keys: Any) -> list[Any]:
-        self._check()
-        return super().get_many_now(keys)
-
-    def set_now(self, key: str, value: Any, ttl: float | None = None) -> None:
-        self._check()
-        super().set_now(key, value, ttl)
-
-    def incr_now(self, key: str, delta: int = 1) -> int:
-        self._check()
-        return super().incr_now(key, delta)
 
 
 class Clock:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from loom.core.cache import BoundedMemoryCache
+from loom.core.cache import (
+    BoundedMemoryCache,
+    CacheConfig,
+    CacheGateway,
+    GenerationalDependencyResolver,
+)
+from loom.core.events import MutationEvent
 
 
 def test_least_recently_used_entries_are_evicted_past_max_size() -> None:
@@ -59,3 +65,23 @@ async def test_aiocache_api_works_on_the_bounded_cache() -> None:
 def test_a_bound_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         BoundedMemoryCache(max_size=0)
+
+
+async def test_counters_in_memory_live_counter_ttl_after_each_bump_or_dependent_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr("loom.core.cache._memory.time.monotonic", lambda: now[0])
+    gateway = CacheGateway.from_config(CacheConfig())
+    resolver = GenerationalDependencyResolver(gateway, counter_ttl=50)
+    backend: BoundedMemoryCache = gateway.backend
+    await resolver.bump_from_events((MutationEvent("products", "updated", (1,)),))
+    counter = gateway._full_key("loom:gen:products:id:1")
+    first = backend.get_now(counter)
+    assert first is not None
+    now[0] += 40
+    await resolver.store(["products:id:1"], gateway, "v", b"value", 10)  # now 140: lives until 190
+    now[0] += 40
+    assert backend.get_now(counter) == first
+    now[0] += 50
+    assert backend.get_now(counter) is None  # expired: a later read restarts it at random

@@ -174,6 +174,9 @@ def test_the_memory_cache_example_gives_a_mapping_for_the_cache_package(tmp_path
         "default_list_ttl": 120,
         "ttl": {},
         "max_size": 500,
+        "ttl_jitter": 0.1,
+        "invalidation_wait": 2.0,
+        "invalidation_poll": 1.0,
         "aiocache": {
             "cache": {
                 "cache": "aiocache.SimpleMemoryCache",

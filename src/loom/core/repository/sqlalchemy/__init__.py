@@ -6,6 +6,11 @@ core allowed to import sqlalchemy.
 
 from loom.core.events import MutationEvent, SupportsPostCommit
 from loom.core.model import Projection
+from loom.core.repository.sqlalchemy._cache_journal import (
+    SQLAlchemyInvalidationJournal,
+    build_cache_journal,
+    cache_journal_table,
+)
 from loom.core.repository.sqlalchemy._compiler import (
     CompiledModel,
     ModelRegistry,
@@ -67,6 +72,7 @@ __all__ = [
     "RepositorySQLAlchemy",
     "SQLAlchemyDefaultRepositoryBuilder",
     "SQLAlchemyExtension",
+    "SQLAlchemyInvalidationJournal",
     "SQLAlchemyJobLedger",
     "SQLAlchemyOutboxStore",
     "SQLAlchemyPersistence",
@@ -75,8 +81,10 @@ __all__ = [
     "SupportsPostCommit",
     "TimestampMixin",
     "Transaction",
+    "build_cache_journal",
     "build_outbox_storage",
     "build_sqlalchemy_repository_registration_module",
+    "cache_journal_table",
     "compile_model",
     "current_session_manager",
     "get_session",

@@ -13,6 +13,10 @@ from loom.core.di import LoomContainer
 from loom.core.events import SupportsPostCommit
 from loom.core.repository.abc import DefaultRepositoryBuilder, RepoFor, repository_keys
 from loom.core.repository.sqlalchemy._boot import connect_error
+from loom.core.repository.sqlalchemy._cache_journal import (
+    SQLAlchemyInvalidationJournal,
+    build_cache_journal,
+)
 from loom.core.repository.sqlalchemy._compiler import new_base, registry_for
 from loom.core.repository.sqlalchemy._outbox_store import (
     SQLAlchemyJobLedger,
@@ -160,6 +164,11 @@ class SQLAlchemyPersistence:
     def outbox_storage(self) -> tuple[SQLAlchemyOutboxStore, SQLAlchemyJobLedger]:
         """The outbox store and job ledger in this database (their tables join the schema)."""
         return build_outbox_storage(self)
+
+    def cache_journal(self) -> SQLAlchemyInvalidationJournal | None:
+        """The journal of lost cache invalidations in this database (its table joins the
+        schema), or ``None`` for an in-memory SQLite database."""
+        return build_cache_journal(self)
 
     async def start(self, *, create_schema: bool) -> None:
         """Create missing tables when asked.

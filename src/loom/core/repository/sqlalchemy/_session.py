@@ -16,10 +16,15 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
-from loom.core.events import SupportsPostCommit
+from loom.core.events import MutationEvent, SupportsPostCommit
 from loom.core.query import CursorCodec
+from loom.core.repository.sqlalchemy._session_events import (
+    COMMITTED_KEY,
+    RecordingSession,
+    session_info,
+)
 from loom.core.repository.sqlalchemy._transaction import Transaction, TransactionRunner
-from loom.core.transaction import Propagation
+from loom.core.transaction import Propagation, UnitOfWork
 
 _SQLITE_POOL_ARGS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle")
 
@@ -90,7 +95,9 @@ class SessionManager:
         if connect_args:
             options["connect_args"] = dict(connect_args)
         self._engine = create_async_engine(url, **options)
-        self._session_factory = async_sessionmaker(self._engine, expire_on_commit=False)
+        self._session_factory = async_sessionmaker(
+            self._engine, expire_on_commit=False, sync_session_class=RecordingSession
+        )
         self.inject_trace_id = inject_trace_id and self.dialect_name == "postgresql"
         self._hooks: list[SupportsPostCommit] = []
         self.base: type[Any] | None = None
@@ -159,13 +166,21 @@ class SessionManager:
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """Yield an ``AsyncSession``: the current transaction's, or a new one closed on exit."""
+        """Yield an ``AsyncSession``: the current transaction's, or a new one closed on exit.
+
+        A new session's writes that it committed are delivered to the post-commit hooks when
+        the block ends (inside a transaction, its own commit delivers them).
+        """
         current = self._runner.current()
         if current is not None:
             yield current.session
             return
-        async with self._session_factory() as session:
+        committed: list[MutationEvent] = []
+        info = {**session_info(UnitOfWork(), self.base), COMMITTED_KEY: committed}
+        async with self._session_factory(info=info) as session:
             yield session
+        if committed:
+            self.hook_failures += await UnitOfWork(events=committed).deliver(self._hooks)
 
     async def create_all(self, base: type[Any] | None = None) -> None:
         """Create the tables of ``base`` (``Base`` by default) that do not exist yet."""

@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from loom.core.errors import TransactionError
+from loom.core.repository.sqlalchemy._session_events import RecordingSession, session_info
 from loom.core.trace import current_trace_id
 from loom.core.transaction import Propagation, UnitOfWork
 from loom.core.transaction._uow import _reset_current, _set_current
@@ -75,6 +76,9 @@ class Transaction:
                 bind=self.connection,
                 expire_on_commit=False,
                 join_transaction_mode="create_savepoint",
+                # Its flushes and DML become mutation events of this transaction.
+                sync_session_class=RecordingSession,
+                info=session_info(self.uow, self.manager.base),
             )
         return self._session
 
