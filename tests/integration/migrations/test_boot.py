@@ -17,7 +17,7 @@ from loom.core.bootstrap import Kernel, create_kernel
 from loom.core.config import load_config
 from loom.core.errors import BootError
 from loom.core.extension import ExtensionCatalog
-from loom.core.repository.sqlalchemy import new_base, outbox_tables
+from loom.core.repository.sqlalchemy import cache_journal_table, new_base, outbox_tables
 from loom.migrations import (
     LOOM_TABLES,
     MigrationError,
@@ -250,6 +250,7 @@ async def test_loom_branch_builds_what_create_all_makes_for_loom_tables(
 
     metadata = new_base().metadata
     outbox_tables(metadata)  # what the jobs extension adds to every application
+    cache_journal_table(metadata)  # what a cache with counters on Redis adds
     target = create_async_engine(second_database.url, connect_args=second_database.connect_args)
     async with target.begin() as conn:
         await conn.run_sync(metadata.create_all)
@@ -259,11 +260,20 @@ async def test_loom_branch_builds_what_create_all_makes_for_loom_tables(
     assert set(metadata.tables) == LOOM_TABLES == set(loom_metadata().tables)
 
 
-async def test_every_table_the_kernel_adds_is_in_loom_branch(tmp_path: Path) -> None:
-    config = load_config(overrides={"database.url": f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"})
+@pytest.mark.integration
+async def test_every_table_the_kernel_adds_is_in_loom_branch(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """A kernel with every feature that brings a table, and no model: only Loom's tables."""
     from loom.core.bootstrap import Components
+    from tests.integration.kernel.conftest import cache_overrides
 
-    async with Kernel(config, Components()) as kernel:
+    overrides = {
+        "database.url": f"sqlite+aiosqlite:///{tmp_path / 'k.db'}",
+        "security.cursor_secret": "tables",
+        **cache_overrides("redis", redis_url, namespace=f"loom-mig-{tmp_path.name}"),
+    }
+    async with Kernel(load_config(overrides=overrides), Components()) as kernel:
         tables = set(kernel.persistence.base.metadata.tables)  # type: ignore[attr-defined]
     assert tables == LOOM_TABLES
 

@@ -85,7 +85,7 @@ def test_several_heads_are_named_and_merge_joins_them(project: Project) -> None:
     project.ok("upgrade")
     assert project.ok("heads").splitlines() == [
         f"aaa111, bbb222 -> {merge} (head), join width and depth",
-        "<base> -> loom_0001 (head), Loom's outbox and job runs [loom]",
+        "<base> -> loom_0001 (head), Loom's outbox, job runs and cache journal [loom]",
     ]
     assert project.loom("merge").exit_code == 1
     assert "nothing to merge" in project.loom("merge").output
@@ -116,7 +116,7 @@ def test_relative_steps_go_the_right_way_only(project: Project) -> None:
     assert f"reverted {first}: create tables" in project.ok("downgrade", "-1")
     # Below the application's first revision, Loom's branch stays.
     assert project.ok("current").splitlines()[0] == (
-        "loom: loom_0001 (head), Loom's outbox and job runs"
+        "loom: loom_0001 (head), Loom's outbox, job runs and cache journal"
     )
     result = project.loom("downgrade", "-1")
     assert result.exit_code == 1
@@ -207,7 +207,7 @@ def test_history_lists_both_branches_newest_first(project: Project) -> None:
     lines = project.ok("history").splitlines()
     assert lines[0] == f"{first} -> fff666 (head), add width"
     assert f"<base> -> {first}, create tables" in lines
-    assert "<base> -> loom_0001 (head), Loom's outbox and job runs [loom]" in lines
+    assert "<base> -> loom_0001 (head), Loom's outbox, job runs and cache journal [loom]" in lines
 
 
 def test_an_in_memory_database_has_nothing_to_migrate(project: Project) -> None:

@@ -35,7 +35,11 @@ def test_a_fresh_database_upgraded_to_head_has_the_schema_create_all_makes(
     migrated = project.snapshot()
     created = asyncio.run(snapshot(second_database))
 
-    assert migrated == created
+    # Loom's branch makes every Loom table; create_all only those this configuration uses
+    # (the cache journal serves a Redis cache). Loom's tables are compared in test_boot.
+    unused = set(migrated) - set(created)
+    assert unused == {"loom_cache_invalidations"}
+    assert {table: migrated[table] for table in created} == created
     # The comparison saw everything the issue lists, named by the convention.
     items = migrated["items"]
     assert ("fk_items_shelf_id_shelves", ("shelf_id",), "shelves", ("id",), "CASCADE") in items[

@@ -186,7 +186,7 @@ def test_each_demo_run_migrates_a_new_database(tmp_path: Path) -> None:
         with running([str(DEMO)], env, port, log, unset=("DATABASE_URL",)) as server:
             output = server.output()
             assert "$ loom db upgrade examples/store/config/api.yaml" in output
-            assert "applied loom_0001: Loom's outbox and job runs" in output
+            assert "applied loom_0001: Loom's outbox, job runs and cache journal" in output
             assert "(a new SQLite file for this run)" in output
             with httpx.Client(base_url=server.base_url, timeout=10.0) as client:
                 created = client.post("/products", json={**lamp, "stock": 2})

@@ -1,8 +1,8 @@
-"""Loom's outbox and job runs
+"""Loom's outbox, job runs and cache journal
 
 The outbox holds the jobs and events committed with the business data until the relay hands
 them on (its ``dead`` rows are the dead letters); the job runs are the idempotency records of
-``__idempotent__`` jobs.
+``__idempotent__`` jobs; the cache journal records invalidations that could not reach Redis.
 
 Revision ID: loom_0001
 Revises:
@@ -23,6 +23,13 @@ _SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "loom_cache_invalidations",
+        sa.Column("id", _SEQ, autoincrement=True, nullable=False),
+        sa.Column("tags", sa.Text(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loom_cache_invalidations")),
+    )
     op.create_table(
         "loom_job_runs",
         sa.Column("job_id", sa.String(length=64), nullable=False),
@@ -59,3 +66,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_loom_outbox_due")
     op.drop_table("loom_outbox")
     op.drop_table("loom_job_runs")
+    op.drop_table("loom_cache_invalidations")
