@@ -21,7 +21,13 @@ import loom
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = Path(loom.__file__).parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-ADAPTERS = ("loom.core.repository.sqlalchemy", "loom.rest", "loom.celery", "loom.cli")
+ADAPTERS = (
+    "loom.core.repository.sqlalchemy",
+    "loom.rest",
+    "loom.celery",
+    "loom.cli",
+    "loom.migrations",
+)
 
 
 def lint_imports(project: Path, source: Path) -> subprocess.CompletedProcess[str]:
@@ -50,6 +56,8 @@ VIOLATIONS = [
     ("core/cache/_bad.py", "import redis.asyncio\n", "libraries only in its adapters"),
     ("core/use_case/_bad.py", "import loom.rest\n", "no outer adapter"),
     ("core/bootstrap/_bad.py", "from loom.testing import running_kernel\n", "no outer adapter"),
+    ("core/bootstrap/_bad.py", "from loom.migrations import Migrations\n", "no outer adapter"),
+    ("core/config/_bad.py", "import alembic\n", "libraries only in its adapters"),
     (
         "core/bootstrap/_bad.py",
         "from loom.core.repository.sqlalchemy import SessionManager\n",

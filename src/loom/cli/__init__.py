@@ -1,8 +1,9 @@
 """The ``loom`` command: serve the API, run workers and relays, check an application.
 
-``loom serve CONFIG``, ``loom worker CONFIG``, ``loom relay CONFIG``, ``loom check CONFIG`` and
-``loom outbox status|requeue CONFIG``; :func:`main` is the console-script entry point. Needs
-the ``cli`` extra (typer); ``serve`` also the ``rest`` extra, ``worker`` the ``celery`` extra.
+``loom serve CONFIG``, ``loom worker CONFIG``, ``loom relay CONFIG``, ``loom check CONFIG``,
+``loom outbox status|requeue CONFIG`` and ``loom db init|revision|upgrade|... CONFIG``;
+:func:`main` is the console-script entry point. Needs the ``cli`` extra (typer); ``serve`` also
+the ``rest`` extra, ``worker`` the ``celery`` extra, ``db`` the ``migrations`` extra.
 A failure is one line on stderr and exit status 1 (``--debug`` adds the traceback).
 """
 

@@ -1,4 +1,4 @@
-"""The typer application behind the ``loom`` command (and its ``outbox`` group).
+"""The typer application behind the ``loom`` command (and its ``outbox`` and ``db`` groups).
 
 Every command answers a failure with one line on stderr (``error: CONFIG: what failed, where,
 what to do``) and exit status 1; ``--debug`` (or ``LOOM_DEBUG=1``) prints the traceback too.
@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from loom.cli._db import db_app
 from loom.cli._errors import fail, reported
 from loom.core.errors import ConfigError
 
@@ -122,11 +123,15 @@ def check(config: ConfigArg, debug: DebugOption = False) -> None:
         typer.echo(f"  {kind}: {count}")
     for note in report.notes:
         typer.echo(f"  {note}")
+    for warning in report.warnings:
+        typer.echo(f"warning: {config}: {warning}", err=True)
     if problems:
         for problem in report.problems:
             typer.echo(f"error: {config}: {problem}", err=True)
         raise typer.Exit(code=1)
 
+
+app.add_typer(db_app)
 
 outbox_app = typer.Typer(
     name="outbox",

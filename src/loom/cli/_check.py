@@ -1,8 +1,9 @@
 """``loom check``: boot the application as the API would, compile everything, report.
 
-The check never changes the target database: tables are not created (``database.schema`` is
-treated as ``none``), and the relay stays off. It reports tables that are missing, and a cache
-that does not answer.
+The check never changes the target database: tables are not created and migrations are not
+run (``database.schema`` is treated as ``none``), and the relay stays off. It reports tables
+that are missing, a database behind (a warning) or ahead of the migrations, and a cache that
+does not answer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import msgspec
 
 from loom.core.bootstrap import Kernel
 from loom.core.cache import CacheGateway
-from loom.core.config import load_config
+from loom.core.config import LoomConfig, load_config
 
 PROBE_KEY = "loom:check"
 
@@ -28,11 +29,14 @@ class CheckReport:
     Attributes:
         counts: Components by kind (``models``, ``use cases``, ...), in display order.
         notes: Lines to print after the counts.
+        warnings: What needs attention but does not fail the check (a database behind the
+            migrations).
         problems: What would fail or degrade in production, one line each (exit status 1).
     """
 
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -64,6 +68,7 @@ async def check(config_path: Path) -> CheckReport:
         else:
             report.counts["routes"] = routes
         await _check_database(kernel, declared, report)
+        await _check_migrations(config_path, config, report)
         await _check_cache(kernel, report)
         report.notes.append(f"jobs backend: {kernel.config.jobs.backend}")
     return report
@@ -74,16 +79,62 @@ async def _check_database(kernel: Kernel, declared: str, report: CheckReport) ->
     dialect = kernel.config.database.url.split("://", 1)[0]
     if not missing:
         report.notes.append(f"database: {dialect} answered; every table exists")
-    elif declared == "create_all":
+    elif declared in ("create_all", "migrate"):
+        how = "by the migrations" if declared == "migrate" else ""
         report.notes.append(
             f"database: {dialect} answered; {len(missing)} table(s) will be created at start "
-            f"(database.schema: create_all): {', '.join(missing)}"
+            f"{how}{' ' if how else ''}(database.schema: {declared}): {', '.join(missing)}"
         )
     else:
         report.problems.append(
             f"database: no table {', '.join(missing)} (database.schema is 'none'); run the "
             "migrations, or set database.schema: create_all"
         )
+
+
+async def _check_migrations(config_path: Path, config: LoomConfig, report: CheckReport) -> None:
+    """Where the database is against the migrations, when the application has them."""
+    declared = config.database.schema
+    try:
+        from loom.migrations import MigrationError, Migrations
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "alembic":
+            raise
+        if declared == "migrate":
+            report.problems.append(
+                "migrations: database.schema is 'migrate', but Alembic is not installed; "
+                "install the migrations extra (pip install 'loom-framework[migrations]')"
+            )
+        return
+    migrations = Migrations(config, config_name=str(config_path))
+    try:
+        if not migrations.project.exists():
+            if declared == "migrate":
+                migrations.project.require()
+            return
+        status = await migrations.status()
+    except MigrationError as error:
+        report.problems.append(f"migrations: {error}")
+        return
+    heads = ", ".join(head.id for head in status.heads)
+    if status.unknown:
+        report.problems.append(
+            f"migrations: the database is at {', '.join(status.unknown)}, which the migrations "
+            f"do not have (their head: {heads}): it was migrated by newer code; deploy that "
+            "code, or downgrade the database with it"
+        )
+    elif status.pending:
+        when = (
+            "database.schema: migrate applies them at start"
+            if declared == "migrate"
+            else f"run `loom db upgrade {config_path}`"
+        )
+        report.warnings.append(
+            f"migrations: the database is behind: {len(status.pending)} revision(s) to apply "
+            f"({', '.join(r.id for r in status.pending)}); {when}"
+        )
+    else:
+        report.notes.append(f"migrations: the database is at the head ({heads})")
 
 
 async def _check_cache(kernel: Kernel, report: CheckReport) -> None:

@@ -73,9 +73,13 @@ def _wait_healthy(server: Server) -> None:
 
 
 @contextmanager
-def running(args: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[Server]:
-    """Start ``python <args>`` in the repository root, wait for ``/health``, stop it after."""
-    environment = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+def running(
+    args: list[str], env: dict[str, str], port: int, log: Path, unset: tuple[str, ...] = ()
+) -> Iterator[Server]:
+    """Start ``python <args>`` in the repository root, wait for ``/health``, stop it after
+    (``unset``: variables of this environment the process must not see)."""
+    inherited = {key: value for key, value in os.environ.items() if key not in unset}
+    environment = {**inherited, **env, "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, *args], cwd=ROOT, env=environment, stdout=sink, stderr=sink
@@ -170,6 +174,25 @@ def test_the_demo_serves_the_store_on_sqlite(tmp_path: Path, sig: signal.Signals
         code = stop(server, sig)
     assert_clean_exit(server, code, sig)
     assert (tmp_path / "store.db").exists()
+
+
+def test_each_demo_run_migrates_a_new_database(tmp_path: Path) -> None:
+    """``make demo`` twice: the example's create answers 201 both times (no 409 the second)."""
+    lamp = {"sku": "LAMP-1", "name": "Desk lamp", "category": "home", "price_cents": 2900}
+    for run in range(2):
+        port = free_port()
+        env = {"LOOM_DEMO_PORT": str(port), "LOOM_DEMO_HOST": "127.0.0.1", "TMPDIR": str(tmp_path)}
+        log = tmp_path / f"run-{run}.log"
+        with running([str(DEMO)], env, port, log, unset=("DATABASE_URL",)) as server:
+            output = server.output()
+            assert "$ loom db upgrade examples/store/config/api.yaml" in output
+            assert "applied loom_0001: Loom's outbox, job runs and cache journal" in output
+            assert "(a new SQLite file for this run)" in output
+            with httpx.Client(base_url=server.base_url, timeout=10.0) as client:
+                created = client.post("/products", json={**lamp, "stock": 2})
+            assert created.status_code == 201, created.text
+            assert stop(server, signal.SIGINT) == 0
+    assert not list(tmp_path.glob("loom-demo-*"))  # each run's database went with it
 
 
 def test_the_app_factory_serves_the_store_on_postgresql(

@@ -134,6 +134,9 @@ class Kernel:
         self.cursor_codec = self._cursor_codec()
         persistence = self._provide_persistence()
         self._persistence = persistence
+        if self.config.database.schema == "migrate":
+            # Named, never imported: the migrations extension upgrades the schema in on_boot.
+            self.extensions.require("migrations", "database.schema is 'migrate'")
         for extension in self.extensions:
             await _hook(extension, "on_boot")(self)
         self._register(self.models)

@@ -66,8 +66,10 @@ def load_config(
     if overrides:
         sources.append(overrides_source(overrides))
     raw = resolve(sources)
-    claimed = (extensions or ExtensionCatalog.installed()).sections()
+    catalog = extensions or ExtensionCatalog.installed()
+    claimed = catalog.sections()
     _check_claims(claimed)
+    _check_missing_extensions(raw, claimed, catalog)
     document = compat.apply(convert(raw, sources, claimed), raw, sources)
     sections = _extension_sections(raw, claimed, sources)
     app = _absolute_code_path(document.app, sources)
@@ -99,6 +101,17 @@ def _extension_sections(
                 code="config_invalid",
             )
     return sections
+
+
+def _check_missing_extensions(
+    raw: Mapping[str, Any], claimed: Mapping[str, Any], catalog: ExtensionCatalog
+) -> None:
+    """A section named after an installed extension that cannot be imported (its extra is not
+    installed) says which extra to install, rather than that the key is unknown."""
+    known = {field.name for field in msgspec.structs.fields(Document)} | set(claimed)
+    for missing in catalog.missing:
+        if missing.name in raw and missing.name not in known:
+            raise missing.error(f"the config has a '{missing.name}' section")
 
 
 def _check_claims(claimed: Mapping[str, Any]) -> None:

@@ -93,8 +93,10 @@ class DatabaseSection(Section, frozen=True):
         pool_timeout: Seconds to wait for a connection.
         pool_recycle: Seconds after which a connection is replaced.
         pool_pre_ping: Test connections before use.
-        schema: ``create_all`` creates missing tables (and the outbox) at boot; ``none`` leaves
-            the schema to migrations.
+        schema: ``create_all`` creates missing tables (and the outbox) at boot, for tests and
+            throwaway databases; ``migrate`` upgrades the database to the migrations' head at
+            boot (the ``migrations`` extra; one process migrates, the others wait for it);
+            ``none`` leaves the schema alone (``loom db upgrade`` runs the migrations).
         connect_args: Passed to the DBAPI ``connect()``.
     """
 
@@ -105,7 +107,7 @@ class DatabaseSection(Section, frozen=True):
     pool_timeout: PositiveFloat = 30.0
     pool_recycle: int = 1800
     pool_pre_ping: bool = True
-    schema: Literal["create_all", "none"] = "create_all"
+    schema: Literal["create_all", "migrate", "none"] = "create_all"
     connect_args: dict[str, Any] = msgspec.field(default_factory=dict)
 
 

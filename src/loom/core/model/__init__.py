@@ -61,6 +61,7 @@ from loom.core.model._kernel import (
     get_relations,
     get_table_name,
 )
+from loom.core.model._table_args import Check, Index
 
 LoomStructMeta = ModelMeta
 """loom-kernel's name of the models' metaclass."""
@@ -76,6 +77,7 @@ __all__ = [
     "Boolean",
     "Bytes",
     "Cardinality",
+    "Check",
     "ColumnField",
     "ColumnFieldInfo",
     "ColumnType",
@@ -89,6 +91,7 @@ __all__ = [
     "LoomFrozenStruct",
     "LoomStruct",
     "LoomStructMeta",
+    "Index",
     "ModelInfo",
     "ModelMeta",
     "Numeric",

@@ -122,10 +122,14 @@ def _struct_default(value: Any) -> Any:
 class BaseModel(msgspec.Struct, metaclass=ModelMeta):
     """Base of every model. Declares no columns: give the model its own ``id``.
 
-    Set ``__tablename__`` to name the table (defaults to the class name in snake case).
+    Set ``__tablename__`` to name the table (defaults to the class name in snake case), and
+    ``__table_args__`` to a tuple of :class:`~loom.core.model.Index` and
+    :class:`~loom.core.model.Check` declarations for indexes over several fields, partial
+    indexes and row CHECK constraints.
     """
 
     __tablename__: ClassVar[str]
+    __table_args__: ClassVar[tuple[Any, ...]]
     __loom_fields__: ClassVar[dict[str, FieldSpec]]
     __loom_info__: ClassVar[Any]
 

@@ -53,6 +53,7 @@ class ColumnSpec:
     read_only: bool = False
     column_type: ColumnType | None = None
     onupdate_now: bool = False
+    check: str | None = None
 
     @property
     def has_default(self) -> bool:
@@ -84,6 +85,7 @@ def ColumnField(
     private: bool = False,
     read_only: bool = False,
     db_type: ColumnType | None = None,
+    check: str | None = None,
 ) -> Any:
     """Declare the column behind a model field.
 
@@ -107,6 +109,8 @@ def ColumnField(
         private: Hidden from REST filtering and sorting allowlists by default.
         read_only: Clients cannot set it (server-managed); primary keys always are.
         db_type: loom-kernel's keyword for ``column_type``.
+        check: SQL condition the column's values satisfy (``"price_cents >= 0"``), a CHECK
+            constraint named ``ck_<table>_<field>``.
 
     Returns:
         A marker the model metaclass turns into a msgspec field.
@@ -135,6 +139,7 @@ def ColumnField(
         read_only=read_only,
         column_type=db_type or column_type,
         onupdate_now=ServerOnUpdate.is_now(server_onupdate),
+        check=check,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import difflib
 import re
 import types
 import typing
@@ -15,6 +16,7 @@ import msgspec
 from loom.core.errors import ConfigError
 from loom.core.model._columns import ColumnType
 from loom.core.model._fields import ColumnSpec, ProjectionSpec, RelationSpec
+from loom.core.model._table_args import Check, Index
 
 current_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "loom_current_actor", default=None
@@ -56,6 +58,8 @@ class ModelInfo:
         primary_key: Names of the primary-key fields.
         relations: Relation fields by name.
         projections: Projection fields by name.
+        table_args: The model's ``__table_args__``: :class:`Index` and :class:`Check`
+            declarations, checked against the columns.
     """
 
     model: type[Any]
@@ -65,6 +69,7 @@ class ModelInfo:
     primary_key: tuple[str, ...]
     relations: dict[str, RelationSpec] = field(default_factory=dict)
     projections: dict[str, ProjectionSpec[Any]] = field(default_factory=dict)
+    table_args: tuple[Any, ...] = ()
 
     @property
     def entity(self) -> str:
@@ -218,6 +223,48 @@ def model_info(model: type[Any]) -> ModelInfo:
         primary_key=primary_key,
         relations=relations,
         projections=projections,
+        table_args=_table_args(model, columns),
     )
     type.__setattr__(model, "__loom_info__", info)
     return info
+
+
+def _table_args(model: type[Any], columns: dict[str, FieldInfo]) -> tuple[Any, ...]:
+    """``model.__table_args__`` as a tuple, its indexes naming only columns of the model."""
+    declared = getattr(model, "__table_args__", ())
+    if not isinstance(declared, tuple | list):
+        raise ConfigError(
+            f"model {model.__name__}: __table_args__ must be a tuple of Index(...) and "
+            f"Check(...) declarations, got {declared!r}"
+        )
+    names: set[str] = set()
+    for arg in declared:
+        if isinstance(arg, Index):
+            if not arg.fields:
+                raise ConfigError(
+                    f"model {model.__name__}: an Index in __table_args__ names no field; "
+                    "write Index('field', ...)"
+                )
+            for name in arg.fields:
+                if name not in columns:
+                    close = difflib.get_close_matches(name, columns, n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    raise ConfigError(
+                        f"model {model.__name__}: Index{arg.fields!r} names the field "
+                        f"'{name}', which is not a column of the model (columns: "
+                        f"{', '.join(columns)}){hint}"
+                    )
+        elif isinstance(arg, Check):
+            if arg.name in names or (arg.name in columns and columns[arg.name].spec.check):
+                raise ConfigError(
+                    f"model {model.__name__}: two CHECK constraints are named '{arg.name}'; "
+                    "give each Check(...) its own name"
+                )
+            names.add(arg.name)
+        else:
+            raise ConfigError(
+                f"model {model.__name__}: __table_args__ holds {arg!r}; it takes Index(...) and "
+                "Check(...) from loom.core.model (a model compiles into every application's "
+                "metadata, so a SQLAlchemy object bound to one table cannot be shared)"
+            )
+    return tuple(declared)

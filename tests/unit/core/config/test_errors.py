@@ -24,7 +24,8 @@ def test_an_unknown_top_level_key_names_the_file_and_the_known_keys(tmp_path: Pa
 
     assert str(caught.value) == (
         f"unknown key 'databse' in {store}; known top-level keys: app, cache, celery, database, "
-        "jobs, logger, logging, metrics, outbox, rest, security, trace; did you mean 'database'?"
+        "jobs, logger, logging, metrics, migrations, outbox, rest, security, trace; did you mean "
+        "'database'?"
     )
     assert caught.value.code == "config_unknown_key"
 
@@ -67,14 +68,14 @@ def test_a_wrong_type_names_the_path_the_value_and_the_expected_type(tmp_path: P
 
 
 def test_a_value_outside_a_choice_lists_the_choices(tmp_path: Path) -> None:
-    store = write(tmp_path / "store.yaml", "database: {schema: migrate}\n")
+    store = write(tmp_path / "store.yaml", "database: {schema: migrations}\n")
 
     with pytest.raises(ConfigError) as caught:
         load_config(store)
 
     assert str(caught.value) == (
-        f"invalid value for 'database.schema' in {store}: 'migrate'; "
-        "expected one of 'create_all', 'none'"
+        f"invalid value for 'database.schema' in {store}: 'migrations'; "
+        "expected one of 'create_all', 'migrate', 'none'"
     )
 
 
@@ -177,3 +178,20 @@ def test_the_default_page_size_cannot_exceed_the_maximum(tmp_path: Path) -> None
 
     with pytest.raises(ConfigError, match=r"rest\.default_limit \(200\) is above rest\.max_limit"):
         load_config(store)
+
+
+def test_a_section_of_an_extension_whose_extra_is_missing_names_the_extra(tmp_path: Path) -> None:
+    from loom.core.extension import ExtensionCatalog, MissingExtension
+
+    missing = MissingExtension("migrations", "loom-framework", "alembic", "migrations")
+    catalog = ExtensionCatalog((), (missing,))
+    store = write(tmp_path / "store.yaml", "migrations: {path: ../migrations}\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(store, extensions=catalog)
+
+    assert str(caught.value) == (
+        "the config has a 'migrations' section, which needs the 'migrations' extension, but "
+        "alembic is not installed; install the migrations extra: pip install "
+        "'loom-framework[migrations]'"
+    )

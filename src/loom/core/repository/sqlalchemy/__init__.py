@@ -19,6 +19,7 @@ from loom.core.repository.sqlalchemy._compiler import (
     registry_for,
 )
 from loom.core.repository.sqlalchemy._declarative import (
+    NAMING_CONVENTION,
     AuditableModel,
     AuditActorMixin,
     Base,
@@ -53,6 +54,7 @@ from loom.core.repository.sqlalchemy._transaction import Transaction
 from loom.core.transaction import Propagation
 
 __all__ = [
+    "NAMING_CONVENTION",
     "AuditActorMixin",
     "AuditableModel",
     "Base",

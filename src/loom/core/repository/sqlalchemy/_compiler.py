@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
 from loom.core.errors import ConfigError
-from loom.core.model import ModelInfo, model_info
+from loom.core.model import Check, Index, ModelInfo, model_info
 from loom.core.repository.sqlalchemy._constraints import table_constraints
-from loom.core.repository.sqlalchemy._declarative import Base
+from loom.core.repository.sqlalchemy._declarative import NAMING_CONVENTION, Base
 from loom.core.repository.sqlalchemy._types import SUPPORTED, column_type
 
 _REGISTRY_KEY = "loom_registry"
@@ -96,9 +96,11 @@ def new_base(name: str = "AppBase") -> type[DeclarativeBase]:
     """A fresh declarative base with its own metadata and model registry.
 
     Use one per application (or per test) so that two applications in one process never share
-    tables or mapped classes.
+    tables or mapped classes. Its metadata names constraints and indexes by
+    :data:`NAMING_CONVENTION`.
     """
-    return type(name, (DeclarativeBase,), {"__module__": __name__})
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    return type(name, (DeclarativeBase,), {"__module__": __name__, "metadata": metadata})
 
 
 def registry_for(base: type[Any] | None = None) -> ModelRegistry:
@@ -134,7 +136,19 @@ def _compile(model: type[Any], base: type[Any]) -> CompiledModel:
             "metadata (two models with one __tablename__?); rename one of them"
         )
     columns = [_column(info, name) for name in info.columns]
-    table = sa.Table(info.table_name, metadata, *columns, *table_constraints(model, info))
+    checks = [
+        sa.CheckConstraint(field.spec.check, name=name)
+        for name, field in info.columns.items()
+        if field.spec.check
+    ]
+    table = sa.Table(
+        info.table_name,
+        metadata,
+        *columns,
+        *checks,
+        *(_table_arg(arg) for arg in info.table_args),
+        *table_constraints(model, info),
+    )
     mapped = type(
         f"{info.name}Record",
         (base,),
@@ -175,3 +189,14 @@ def _column(info: ModelInfo, name: str) -> sa.Column[Any]:
     if spec.server_default is not None:
         kwargs["server_default"] = sa.text(spec.server_default)
     return sa.Column(name, sa_type, *args, **kwargs)
+
+
+def _table_arg(arg: Index | Check) -> sa.Index | sa.CheckConstraint:
+    """A model's table-level declaration as a SQLAlchemy schema item."""
+    if isinstance(arg, Index):
+        partial: dict[str, Any] = {}
+        if arg.where:
+            condition = sa.text(arg.where)
+            partial = {"postgresql_where": condition, "sqlite_where": condition}
+        return sa.Index(arg.name, *arg.fields, unique=arg.unique, **partial)
+    return sa.CheckConstraint(arg.expression, name=arg.name)

@@ -30,7 +30,8 @@ def table_constraints(model: type[Any], info: ModelInfo) -> list[SchemaItem]:
     for columns in declared_indexes(model):
         items.append(sa.Index(f"ix_{table}_{'_'.join(columns)}", *columns))
     for rule, expression in declared_checks(model).items():
-        items.append(sa.CheckConstraint(expression, name=f"ck_{table}_{rule}"))
+        # The metadata's naming convention makes this ``ck_<table>_<rule>``.
+        items.append(sa.CheckConstraint(expression, name=rule))
     for partial in declared_partial_unique(model):
         where = sa.text(partial.where)
         items.append(

@@ -13,6 +13,19 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from loom.core.model import current_actor
 
+NAMING_CONVENTION: dict[str, str] = {
+    "pk": "pk_%(table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+"""How constraints and indexes are named in every Loom metadata.
+
+Names come from the table and columns, never from the database, so two developers generate
+the same migration and a downgrade (or SQLite's batch mode) finds by name what an upgrade made.
+"""
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
@@ -24,6 +37,8 @@ class Base(DeclarativeBase):
     Subclass it (``class AppBase(Base): metadata = sa.MetaData()``) to give one application
     its own tables and model registry.
     """
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class IdentityMixin:
